@@ -1,0 +1,84 @@
+"""Frozen records passed between the index modules and up to `rag`."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """The text of one source file as we read it; chunk spans index into `text`."""
+
+    path: str
+    text: str
+    kind: str  # "txt", "md", "html" or "pdf"
+    sha256: str
+    size: int
+    mtime: float
+    lang: str = ""
+    headings: tuple[tuple[int, str], ...] = ()  # (char offset, heading text), in order
+    page_starts: tuple[int, ...] = ()  # PDF only: char offset where each page begins
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document, with everything needed to cite it."""
+
+    path: str
+    start: int  # character span in the document text: text == doc.text[start:end]
+    end: int
+    line_start: int  # 1-based, inclusive
+    line_end: int
+    heading: str
+    text: str
+    lang: str = ""
+    page: int | None = None  # 1-based, PDF only
+
+    @property
+    def key(self) -> str:
+        """A citation key that is stable across rebuilds: it depends only on where the chunk is."""
+        raw = f"{self.path}:{self.start}:{self.end}".encode("utf-8", "backslashreplace")
+        return hashlib.sha1(raw).hexdigest()[:10]
+
+    @property
+    def location(self) -> str:
+        """`path:12-18`, or `path:p3` for a PDF page."""
+        if self.page is not None:
+            return f"{self.path}:p{self.page}"
+        if self.line_start == self.line_end:
+            return f"{self.path}:{self.line_start}"
+        return f"{self.path}:{self.line_start}-{self.line_end}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk returned by a search, with the evidence for its rank."""
+
+    chunk: Chunk
+    score: float  # the fused score used for ranking
+    dense_score: float | None = None
+    dense_rank: int | None = None  # 1-based; None when the dense search did not return it
+    lexical_score: float | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file left out of a build, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build or update did."""
+
+    files_indexed: int
+    chunks: int
+    chunks_embedded: int
+    files_reused: int = 0
+    files_removed: int = 0
+    seconds: float = 0.0
+    skipped: tuple[Skipped, ...] = field(default_factory=tuple)
