@@ -1,0 +1,66 @@
+"""The records of an answer, and their stable JSON form (`rag ask --json`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from index.records import Hit
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Source `[n]` of an answer: a retrieved passage."""
+
+    n: int
+    hit: Hit
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.hit.chunk
+        return {
+            "n": self.n, "key": c.key, "path": c.path, "lines": [c.line_start, c.line_end], "page": c.page,
+            "char_span": [c.start, c.end], "heading": c.heading, "quote": c.text,
+            "scores": {"fused": round(self.hit.score, 6), "dense": _r(self.hit.dense_score),
+                       "dense_rank": self.hit.dense_rank, "lexical": _r(self.hit.lexical_score),
+                       "lexical_rank": self.hit.lexical_rank},
+        }
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of an answer, the citations it carries and how well they back it."""
+
+    text: str
+    citations: tuple[int, ...]
+    support: str = "quoted"  # extractive sentences are verbatim quotes of the cited passage
+    char_span: tuple[int, int] | None = None  # where the quote sits in the cited document
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "citations": list(self.citations), "support": self.support,
+                "char_span": list(self.char_span) if self.char_span else None}
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    sentences: tuple[AnswerSentence, ...]
+    citations: tuple[Citation, ...]  # for an abstention: the nearest passages
+    abstained: bool
+    confidence: float
+    engine: str = "extractive"
+    timings: dict[str, float] = field(default_factory=dict)
+    retrieved: tuple[Hit, ...] = ()  # every passage retrieved, cited or not (for evaluation; not in JSON)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question, "answer": self.text, "abstained": self.abstained,
+            "confidence": round(self.confidence, 4), "engine": self.engine,
+            "sentences": [s.to_json() for s in self.sentences],
+            "citations": [c.to_json() for c in self.citations],
+            "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
+        }
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)

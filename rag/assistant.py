@@ -1,0 +1,96 @@
+"""The `Assistant`: one object that indexes, searches and answers, built from one `Settings`.
+
+The CLI and (later) the TUI both build it; backends are passed in or made from the settings, never
+reached for as globals. The embedding model loads lazily, on the first embed.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+
+from index.builder import Builder, ProgressFactory
+from index.chunking import ChunkSettings
+from index.embedder import Embedder, make_embedder
+from index.records import BuildReport, Hit
+from index.search import Searcher
+from index.store import Generation, IndexStore
+from rag import extractive
+from rag.answer import Answer, AnswerSentence, Citation
+from rag.confidence import confidence, threshold
+from rag.prompts import REFUSAL
+from rag.settings import Settings, bundled_seeds
+
+
+class Assistant:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 progress: ProgressFactory | None = None) -> None:
+        settings.check()
+        self.settings = settings
+        self._embedder = embedder
+        self.progress = progress
+        self.store = IndexStore(settings.index_root)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings.embedder, self.settings.model)
+        return self._embedder
+
+    def _builder(self) -> Builder:
+        s = self.settings
+        return Builder(self.store, self.embedder, ChunkSettings(s.chunk_size, s.chunk_overlap),
+                       max_bytes=int(s.max_file_mb * 1024 * 1024), progress=self.progress)
+
+    def build(self, sources: list[str]) -> BuildReport:
+        report = self._builder().build(sources)
+        self.__dict__.pop("searcher", None)
+        return report
+
+    def update(self) -> BuildReport:
+        report = self._builder().update()
+        self.__dict__.pop("searcher", None)
+        return report
+
+    def ensure_index(self) -> BuildReport | None:
+        """Build the default index from the bundled seeds when there is none yet."""
+        if self.store.exists():
+            return None
+        return self.build([str(bundled_seeds())])
+
+    def generation(self) -> Generation:
+        return self.store.open()
+
+    @cached_property
+    def searcher(self) -> Searcher:
+        return Searcher(self.store.open(), self.embedder)
+
+    def search(self, question: str, k: int | None = None) -> list[Hit]:
+        return self.searcher.search(question, k or self.settings.top_k, self.settings.mode)  # type: ignore[arg-type]
+
+    def ask(self, question: str) -> Answer:
+        """Answer from the documents, or abstain with the nearest passages."""
+        timings: dict[str, float] = {}
+        began = time.perf_counter()
+        searcher = self.searcher
+        vector = searcher.embed_query(question)
+        hits = searcher.search(question, self.settings.top_k, self.settings.mode,  # type: ignore[arg-type]
+                               query_vector=vector)
+        timings["retrieval"] = time.perf_counter() - began
+        cands = extractive.candidates(question, hits, searcher.lexical, searcher.langs, vector,
+                                      self.embedder.embed)
+        chosen = extractive.choose(cands)
+        conf = confidence(cands)
+        timings["answer"] = time.perf_counter() - began - timings["retrieval"]
+        limit = threshold(self.settings.min_confidence)
+        if not chosen or conf < limit:
+            nearest = tuple(Citation(n, hit) for n, hit in enumerate(hits[:3], start=1))
+            return Answer(question, REFUSAL, (), nearest, True, conf, timings=timings, retrieved=tuple(hits))
+        numbers: dict[int, int] = {}
+        for cand in chosen:
+            numbers.setdefault(cand.hit_index, len(numbers) + 1)
+        citations = tuple(Citation(n, hits[i]) for i, n in numbers.items())
+        sentences = tuple(AnswerSentence(c.sentence.text, (numbers[c.hit_index],),
+                                         char_span=(c.sentence.start, c.sentence.end)) for c in chosen)
+        text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+        return Answer(question, text, sentences, citations, False, conf, timings=timings, retrieved=tuple(hits))

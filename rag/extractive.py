@@ -1,0 +1,151 @@
+"""The default answerer: no LLM, it quotes the sentences of the retrieved passages that best answer.
+
+Each candidate sentence is scored by two signals a reader would use:
+- coverage: the share of the question's content words the sentence contains, each word weighted
+  by its IDF in the corpus (a rare name counts more than a common verb); a word the corpus never
+  uses gets the highest weight, because a question about something absent is the typical
+  unanswerable one;
+- similarity: cosine between the question and the sentence in the embedding model's space, which
+  catches paraphrases the words miss.
+The best sentence, and the runner-up when it is nearly as good, make the answer; each carries the
+citation of its passage. Whether to answer at all is `confidence.py`'s decision.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.language import UNKNOWN, detect_language, stopwords, words
+from index.lexical import LexicalIndex
+from index.records import Hit
+from rag.sentences import Sentence, split_sentences
+
+SIMILARITY_WEIGHT = 0.5  # one unit of cosine is worth half the question's words
+RUNNER_UP_RATIO = 0.85  # a second sentence is added only when it scores this close to the best
+MAX_SENTENCE_CHARS = 400  # longer "sentences" are usually lists or tables; they are cut at a word
+
+
+TYPE_MISMATCH_PENALTY = 0.5  # a "when"/"how many" question answered by a sentence with no number or date
+
+# Questions whose answer is a date or a quantity, by their opening words (English and Italian), and
+# what such an answer must contain. "910B" or "A100" are names, not numbers: digits must stand alone.
+_MONTHS = ("gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre|"
+           "january|february|march|april|may|june|july|august|september|october|november|december")
+_DATE_QUESTION = re.compile(r"^\s*(when|what year|in what year|in which year|quando|in che anno|in quale anno|"
+                            r"che anno|da quando)\b", re.I)
+_COUNT_QUESTION = re.compile(r"^\s*(how many|how much|how old|how long|quanti|quante|quanto|quanta|"
+                             r"da quanto)\b", re.I)
+_DATE = re.compile(rf"(?<![\w.])\d{{1,4}}(?![\w])|\b({_MONTHS}|secolo|century)\b", re.I)
+_COUNT = re.compile(r"(?<![\w])\d[\d.,]*(?![\w])|\b(uno|una|due|tre|quattro|cinque|sei|sette|otto|nove|dieci|"
+                    r"venti|cento|mille|milioni|miliardi|one|two|three|four|five|six|seven|eight|nine|ten|"
+                    r"twenty|hundred|thousand|million|billion)\b", re.I)
+
+
+def answer_pattern(question: str) -> re.Pattern[str] | None:
+    """What a sentence must contain to answer a "when" or "how many" question; None for other questions."""
+    if _DATE_QUESTION.match(question):
+        return _DATE
+    if _COUNT_QUESTION.match(question):
+        return _COUNT
+    return None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit_index: int  # which retrieved passage it comes from (0-based)
+    sentence: Sentence
+    coverage: float
+    similarity: float
+    type_ok: bool = True  # False when the question wants a date or quantity and the sentence has none
+
+    @property
+    def score(self) -> float:
+        raw = self.coverage + SIMILARITY_WEIGHT * self.similarity
+        return raw if self.type_ok else raw * TYPE_MISMATCH_PENALTY
+
+
+class QuestionTerms:
+    """The content words of a question, each with its stems in the corpus languages and a weight."""
+
+    def __init__(self, question: str, langs: set[str], lexical: LexicalIndex) -> None:
+        import Stemmer
+
+        from index.language import LANGUAGES
+
+        corpus_langs = set(langs) - {UNKNOWN}
+        asked_in = detect_language(question)
+        # A question in another language than every document: most of its words are absent for that
+        # reason alone, so an absent word is no evidence that the documents lack the answer.
+        self.cross_lingual = asked_in != UNKNOWN and bool(corpus_langs) and asked_in not in corpus_langs
+        self.pattern = answer_pattern(question)
+        langs = corpus_langs | ({asked_in} - {UNKNOWN})
+        stops = frozenset().union(*(stopwords(code) for code in langs))
+        max_idf = float(np.log(1 + (lexical.n_docs + 0.5) / 0.5))
+        stemmers = [Stemmer.Stemmer(LANGUAGES[c][0]) for c in sorted(langs)]
+        self.words: list[tuple[set[str], float]] = []
+        seen: set[str] = set()
+        for word in words(question):
+            if word in stops or word in seen or len(word) < 2:
+                continue
+            seen.add(word)
+            stems = {word} | {s.stemWord(word) for s in stemmers}
+            known = [lexical.idf(stem) for stem in stems if lexical.idf(stem) > 0]
+            weight = max(known) if known else (0.0 if self.cross_lingual else max_idf)
+            self.words.append((stems, weight))
+        self.total = sum(weight for _, weight in self.words)
+
+    def coverage(self, sentence_terms: set[str]) -> float:
+        if not self.total:
+            return 0.0
+        return sum(w for stems, w in self.words if stems & sentence_terms) / self.total
+
+
+def candidates(question: str, hits: list[Hit], lexical: LexicalIndex, langs: set[str],
+               question_vector: np.ndarray, embed) -> list[Candidate]:  # type: ignore[no-untyped-def]
+    """Every sentence of the retrieved passages, scored; a sentence shared by overlapping passages once."""
+    import Stemmer
+
+    from index.language import LANGUAGES
+
+    qterms = QuestionTerms(question, langs, lexical)
+    seen: set[tuple[str, int]] = set()
+    pool: list[tuple[int, Sentence, float]] = []
+    for i, hit in enumerate(hits):
+        chunk = hit.chunk
+        stemmer = Stemmer.Stemmer(LANGUAGES[chunk.lang][0]) if chunk.lang in LANGUAGES else None
+        for sentence in split_sentences(chunk.text, chunk.start):
+            key = (chunk.path, sentence.start)
+            if key in seen or sentence.text == chunk.heading:
+                continue
+            seen.add(key)
+            toks = words(sentence.text)
+            terms = set(toks) | (set(stemmer.stemWords(toks)) if stemmer else set())
+            pool.append((i, _trim(sentence), qterms.coverage(terms)))
+    type_ok = [qterms.pattern is None or bool(qterms.pattern.search(s.text)) for _, s, _ in pool]
+    if not pool:
+        return []
+    vectors = embed([s.text for _, s, _ in pool])
+    sims = vectors @ question_vector
+    return [Candidate(i, s, cov, float(sim), ok) for (i, s, cov), sim, ok in zip(pool, sims, type_ok, strict=True)]
+
+
+def choose(cands: list[Candidate]) -> list[Candidate]:
+    """The best sentence, plus the runner-up when it is almost as good; in reading order."""
+    if not cands:
+        return []
+    ranked = sorted(cands, key=lambda c: -c.score)
+    chosen = [ranked[0]]
+    if len(ranked) > 1 and ranked[1].score >= RUNNER_UP_RATIO * ranked[0].score:
+        chosen.append(ranked[1])
+    return sorted(chosen, key=lambda c: (c.hit_index, c.sentence.start))
+
+
+def _trim(sentence: Sentence) -> Sentence:
+    if len(sentence.text) <= MAX_SENTENCE_CHARS:
+        return sentence
+    cut = sentence.text.rfind(" ", 0, MAX_SENTENCE_CHARS)
+    text = sentence.text[: cut if cut > 0 else MAX_SENTENCE_CHARS]
+    return Sentence(text, sentence.start, sentence.start + len(text))

@@ -1,0 +1,90 @@
+"""Settings, made once at the edge: defaults, then `$RAG_HOME/config.toml`, then `RAG_*` env, then flags.
+
+All state lives under one data directory (`RAG_HOME`, default `~/.local/share/rag`), which is what
+makes tests hermetic: each test points `RAG_HOME` at a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from index.errors import ConfigError
+
+DEFAULT_KB = "default"
+
+
+def default_home() -> Path:
+    if os.environ.get("RAG_HOME"):
+        return Path(os.environ["RAG_HOME"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "rag"
+
+
+def bundled_seeds() -> Path:
+    """The `seeds/` folder shipped with the project (the default knowledge base's documents)."""
+    if os.environ.get("RAG_SEEDS"):
+        return Path(os.environ["RAG_SEEDS"]).expanduser()
+    return Path(__file__).resolve().parent.parent / "seeds"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    embedder: str = "sentence-transformers"  # a name in index.embedder.EMBEDDERS
+    model: str = "all-MiniLM-L6-v2"  # the bundled default, or the path of a sentence-transformers model
+    device: str = "cpu"
+    chunk_size: int = 200  # word pieces of the embedding model
+    chunk_overlap: int = 40
+    top_k: int = 5
+    mode: str = "hybrid"  # hybrid, dense or lexical
+    max_file_mb: float = 50.0
+    min_confidence: float | None = None  # None: the calibrated default in rag.confidence
+
+    @property
+    def index_root(self) -> Path:
+        return self.home / "indexes" / DEFAULT_KB
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Defaults < config file < environment < explicit overrides (flags); None overrides are ignored."""
+        home = Path(overrides.pop("home", None) or default_home())
+        values: dict[str, Any] = {}
+        config = home / "config.toml"
+        if config.exists():
+            try:
+                values.update(tomllib.loads(config.read_text(encoding="utf-8")))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{config}: not valid TOML ({exc}); fix or delete the file") from exc
+        names = {f.name: f for f in fields(cls) if f.name != "home"}
+        for name in names:
+            env = os.environ.get(f"RAG_{name.upper()}")
+            if env is not None:
+                values[name] = env
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = set(values) - set(names)
+        if unknown:
+            raise ConfigError(f"unknown setting(s) {', '.join(sorted(unknown))} in {config} or RAG_* env; "
+                              f"known: {', '.join(sorted(names))}")
+        settings = cls(home=home)
+        return replace(settings, **{k: _coerce(k, v, type(getattr(settings, k))) for k, v in values.items()})
+
+    def check(self) -> None:
+        if self.mode not in ("hybrid", "dense", "lexical"):
+            raise ConfigError(f"mode {self.mode!r} is not one of hybrid, dense, lexical")
+        if self.top_k < 1:
+            raise ConfigError(f"top_k must be at least 1, not {self.top_k}")
+
+
+def _coerce(name: str, value: Any, kind: type) -> Any:
+    if name == "min_confidence":
+        return None if value in (None, "") else _coerce(name, value, float)
+    try:
+        if kind is bool:
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}={value!r} is not a valid {kind.__name__}") from exc
