@@ -22,8 +22,8 @@ SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ": ", ", ", " ", ""]
 class ChunkSettings:
     """How documents are cut; recorded in the index, which refuses queries made with other settings."""
 
-    size: int = 200  # tokens of the embedding model
-    overlap: int = 40
+    size: int = 254  # word pieces: all of what all-MiniLM-L6-v2 reads (256 less [CLS] and [SEP])
+    overlap: int = 50
 
     def check(self, model_max_tokens: int) -> None:
         if self.size < 16:

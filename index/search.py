@@ -1,8 +1,12 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25) rankings fused by reciprocal rank.
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates fused into one ranking.
 
-Reciprocal rank fusion (Cormack et al. 2009) needs no score calibration between the two
-retrievers, which matters here: cosine and BM25 scores live on unrelated scales, and the dense
-model is English-only while documents may not be. Each hit keeps both ranks and raw scores.
+Fusion is a convex combination of normalised scores: BM25 divided by the best BM25 score of the
+query, plus cosine, weighted `DENSE_WEIGHT`. We measured reciprocal rank fusion first: with an
+English-only embedding model over Italian text the dense ranking is noisy, and RRF, which trusts
+every rank of both lists alike, fell far below BM25 alone (recall@4 0.71 against 0.88 on
+squad_it_dev), while the score combination beats both (0.89-0.90; `bench/` reproduces it). Scores
+keep their magnitude, so a weak dense match cannot outvote a strong lexical one. Each hit keeps
+both ranks and raw scores.
 """
 
 from __future__ import annotations
@@ -19,14 +23,13 @@ from index.records import Hit
 from index.store import SCHEMA_VERSION, Generation
 
 Mode = Literal["hybrid", "dense", "lexical"]
-RRF_K = 60  # the constant from the original paper; damps the head of each ranking
+DENSE_WEIGHT = 0.2
 
 
 class Searcher:
     """Searches one index generation; refuses an embedder other than the one that built it."""
 
-    def __init__(self, generation: Generation, embedder: Embedder, dense_weight: float = 1.0,
-                 lexical_weight: float = 1.0) -> None:
+    def __init__(self, generation: Generation, embedder: Embedder, dense_weight: float = DENSE_WEIGHT) -> None:
         meta = generation.meta
         if meta.schema_version != SCHEMA_VERSION:
             raise IndexMismatchError(f"the index uses schema {meta.schema_version}, this version reads "
@@ -38,7 +41,7 @@ class Searcher:
                 "or set the model back")
         self.generation, self.embedder = generation, embedder
         self.langs = set(meta.languages)
-        self.dense_weight, self.lexical_weight = dense_weight, lexical_weight
+        self.dense_weight = dense_weight
         self._dense = load_dense(generation.folder / "dense.faiss")
         self._lexical = LexicalIndex.load(generation.folder / "lexical", meta.n_chunks)
 
@@ -59,11 +62,15 @@ class Searcher:
             dense = search_dense(self._dense, vector, depth)
         if mode in ("hybrid", "lexical"):
             lexical = self._lexical.search(question, self.langs, depth)
+        # In a single mode that retriever gets all the weight.
+        weight = {"hybrid": self.dense_weight, "dense": 1.0, "lexical": 0.0}[mode]
+        best_bm25 = lexical[0][1] if lexical else 1.0
         fused: dict[int, float] = {}
         info: dict[int, dict[str, float | int]] = {}
-        for weight, name, ranking in ((self.dense_weight, "dense", dense), (self.lexical_weight, "lexical", lexical)):
+        for name, ranking in (("dense", dense), ("lexical", lexical)):
             for rank, (cid, score) in enumerate(ranking, start=1):
-                fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank)
+                part = weight * max(score, 0.0) if name == "dense" else (1 - weight) * score / best_bm25
+                fused[cid] = fused.get(cid, 0.0) + part
                 info.setdefault(cid, {})[f"{name}_rank"] = rank
                 info[cid][f"{name}_score"] = score
         top = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]

@@ -140,8 +140,8 @@ def index() -> None:
 
 @index.command("build")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--chunk-size", type=int, help="Chunk size in model tokens (default 200, at most 254).")
-@click.option("--chunk-overlap", type=int, help="Overlap between chunks in tokens (default 40).")
+@click.option("--chunk-size", type=int, help="Chunk size in model tokens (default 254, the most the default model reads).")
+@click.option("--chunk-overlap", type=int, help="Overlap between chunks in tokens (default 50).")
 @click.option("--max-file-mb", type=float, help="Skip files larger than this (default 50).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")

@@ -1,0 +1,73 @@
+"""Shared fixtures: a temporary RAG_HOME per test, the real bundled model once per session, and a
+helper that runs `rag` as a subprocess exactly as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh data directory, also exported as RAG_HOME for anything that reads the environment."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("RAG_HOME", str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_embedder():  # type: ignore[no-untyped-def]
+    from index.embedder import make_embedder
+
+    return make_embedder("sentence-transformers")
+
+
+@pytest.fixture(scope="session")
+def seed_assistant(tmp_path_factory: pytest.TempPathFactory, real_embedder):  # type: ignore[no-untyped-def]
+    """An Assistant with the real model and a real index of the bundled seeds (built once)."""
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+
+    assistant = Assistant(Settings(home=tmp_path_factory.mktemp("seedhome")), embedder=real_embedder)
+    assistant.build([str(SEEDS)])
+    return assistant
+
+
+class RagResult:
+    def __init__(self, proc: subprocess.CompletedProcess[str]) -> None:
+        self.code, self.out, self.err = proc.returncode, proc.stdout, proc.stderr
+
+    def json(self):  # type: ignore[no-untyped-def]
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def rag(home: Path) -> Callable[..., RagResult]:
+    """Run `python -m rag ARGS...` in a subprocess with this test's RAG_HOME."""
+
+    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> RagResult:
+        full_env = {**os.environ, "RAG_HOME": str(home), **(env or {})}
+        proc = subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True,
+                              cwd=cwd or ROOT, env=full_env, timeout=300)
+        return RagResult(proc)
+
+    return run
+
+
+def assert_one_line_error(result: RagResult) -> None:
+    """A failure a user sees: non-zero exit, one line on stderr, no traceback."""
+    assert result.code != 0, result.out
+    lines = [line for line in result.err.splitlines() if line.strip()]
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith("rag: error:"), result.err
+    assert "Traceback" not in result.err

@@ -1,0 +1,67 @@
+"""Chunks map back to their source exactly, never exceed the model's tokens, and know their place."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.chunking import Chunker, ChunkSettings
+from index.embedder import HashEmbedder, SentenceTransformerEmbedder
+from index.records import Document
+
+WORDS = st.sampled_from(["il", "chip", "910B", "Huawei", "è", "l’addestramento", "100.000", "Coze", "dell'anno",
+                         "supercalifragilistichespiralidoso", "a", "—", "OpenAI."])
+SEPS = st.sampled_from([" ", " ", " ", "\n", "\n\n", ". ", "  ", "\t"])
+TEXT = st.lists(st.tuples(WORDS, SEPS), min_size=1, max_size=400).map(lambda pairs: "".join(w + s for w, s in pairs))
+
+
+def _doc(text: str, headings: tuple[tuple[int, str], ...] = ()) -> Document:
+    return Document(path="t.txt", text=text, kind="txt", sha256="0", size=len(text), mtime=0.0, lang="it",
+                    headings=headings)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=TEXT, size=st.integers(16, 80), overlap_share=st.floats(0, 0.5))
+def test_spans_map_back_and_fit_the_model(text: str, size: int, overlap_share: float) -> None:
+    embedder = HashEmbedder()
+    chunk_settings = ChunkSettings(size=size, overlap=int(size * overlap_share))
+    doc = _doc(text)
+    for chunk in Chunker(chunk_settings, embedder.count_tokens).split(doc):
+        assert doc.text[chunk.start:chunk.end] == chunk.text
+        assert embedder.count_tokens(chunk.text) <= size
+        assert chunk.line_start == doc.text.count("\n", 0, chunk.start) + 1
+        assert chunk.line_end == doc.text.count("\n", 0, chunk.end - 1) + 1
+
+
+def test_real_tokenizer_never_truncates_seed_chunks(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    from index.loaders import load
+    from index.sources import discover
+    from tests.conftest import SEEDS
+
+    assert isinstance(real_embedder, SentenceTransformerEmbedder)
+    doc = load(discover([str(SEEDS)])[0][0])
+    assert isinstance(doc, Document)
+    chunks = Chunker(ChunkSettings(), real_embedder.count_tokens).split(doc)
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert real_embedder.count_tokens(chunk.text) <= real_embedder.max_tokens == 254
+        assert doc.text[chunk.start:chunk.end] == chunk.text
+    # With short sentences the overlap is real: consecutive chunks share text. (The splitter carries
+    # over whole pieces, sentences or paragraphs, that fit in the overlap; never half a sentence.)
+    flat = " ".join(f"La frase numero {i} parla del chip 910B." for i in range(80))
+    one = Document(path="flat.txt", text=flat, kind="txt", sha256="0", size=len(flat), mtime=0.0, lang="it")
+    pieces = Chunker(ChunkSettings(size=120, overlap=40), real_embedder.count_tokens).split(one)
+    assert len(pieces) > 2
+    assert all(b.start < a.end for a, b in zip(pieces, pieces[1:], strict=False))
+
+
+def test_nearest_heading_and_pdf_pages() -> None:
+    filler = "parola " * 12
+    text = f"Intro\n\nPrima parte {filler}.\n\nSecondo\n\nAltro testo {filler}."
+    headings = ((0, "Intro"), (text.index("Secondo"), "Secondo"))
+    doc = Document(path="t.pdf", text=text, kind="pdf", sha256="0", size=1, mtime=0.0, headings=headings,
+                   page_starts=(0, text.index("Secondo")))
+    chunks = Chunker(ChunkSettings(size=16, overlap=0), HashEmbedder().count_tokens).split(doc)
+    last = chunks[-1]
+    assert last.heading == "Secondo" and last.page == 2
+    assert chunks[0].heading == "Intro" and chunks[0].page == 1
