@@ -2,9 +2,8 @@
 
 Each candidate sentence is scored by two signals a reader would use:
 - coverage: the share of the question's content words the sentence contains, each word weighted
-  by its IDF in the corpus (a rare name counts more than a common verb); a word the corpus never
-  uses gets the highest weight, because a question about something absent is the typical
-  unanswerable one;
+  by how informative it is in general (a rare name counts more than a common verb); a question
+  whose rare words the passages lack is the typical unanswerable one;
 - similarity: cosine between the question and the sentence in the embedding model's space, which
   catches paraphrases the words miss.
 The best sentence, and the runner-up when it is nearly as good, make the answer; each carries the
@@ -24,6 +23,7 @@ from index.records import Hit
 from rag.sentences import Sentence, split_sentences
 
 SIMILARITY_WEIGHT = 0.5  # one unit of cosine is worth half the question's words
+PASSAGE_WEIGHT = 0.2  # a sentence from the best retrieved passage gets this much on top
 RUNNER_UP_RATIO = 0.85  # a second sentence is added only when it scores this close to the best
 MAX_SENTENCE_CHARS = 400  # longer "sentences" are usually lists or tables; they are cut at a word
 
@@ -60,15 +60,22 @@ class Candidate:
     coverage: float
     similarity: float
     type_ok: bool = True  # False when the question wants a date or quantity and the sentence has none
+    passage: float = 1.0  # the passage's retrieval score relative to the best passage's
 
     @property
     def score(self) -> float:
         raw = self.coverage + SIMILARITY_WEIGHT * self.similarity
-        return raw if self.type_ok else raw * TYPE_MISMATCH_PENALTY
+        return (raw if self.type_ok else raw * TYPE_MISMATCH_PENALTY) + PASSAGE_WEIGHT * self.passage
 
 
 class QuestionTerms:
-    """The content words of a question, each with its stems in the corpus languages and a weight."""
+    """The content words of a question, each with its stems in the corpus languages and a weight.
+
+    A word's weight is how informative it is in the question's language, from general word
+    frequencies (wordfreq's Zipf scale): a name or a rare term weighs up to 7, "anno" or "year" about
+    1.5. General frequencies rather than the corpus's own IDF keep the weights, and so the
+    abstention threshold, stable from a one-page corpus to a large one.
+    """
 
     def __init__(self, question: str, langs: set[str], lexical: LexicalIndex) -> None:
         import Stemmer
@@ -82,8 +89,8 @@ class QuestionTerms:
         self.cross_lingual = asked_in != UNKNOWN and bool(corpus_langs) and asked_in not in corpus_langs
         self.pattern = answer_pattern(question)
         langs = corpus_langs | ({asked_in} - {UNKNOWN})
+        weigh_in = asked_in if asked_in != UNKNOWN else next(iter(sorted(corpus_langs)), "en")
         stops = frozenset().union(*(stopwords(code) for code in langs))
-        max_idf = float(np.log(1 + (lexical.n_docs + 0.5) / 0.5))
         stemmers = [Stemmer.Stemmer(LANGUAGES[c][0]) for c in sorted(langs)]
         self.words: list[tuple[set[str], float]] = []
         seen: set[str] = set()
@@ -92,8 +99,8 @@ class QuestionTerms:
                 continue
             seen.add(word)
             stems = {word} | {s.stemWord(word) for s in stemmers}
-            known = [lexical.idf(stem) for stem in stems if lexical.idf(stem) > 0]
-            weight = max(known) if known else (0.0 if self.cross_lingual else max_idf)
+            in_corpus = any(lexical.idf(stem) > 0 for stem in stems)
+            weight = 0.0 if self.cross_lingual and not in_corpus else informativeness(word, weigh_in)
             self.words.append((stems, weight))
         self.total = sum(weight for _, weight in self.words)
 
@@ -101,6 +108,17 @@ class QuestionTerms:
         if not self.total:
             return 0.0
         return sum(w for stems, w in self.words if stems & sentence_terms) / self.total
+
+
+def informativeness(word: str, lang: str) -> float:
+    """7 minus the word's Zipf frequency (0 for unknown words), floored at 0.5."""
+    from wordfreq import zipf_frequency
+
+    try:
+        zipf = zipf_frequency(word, lang)
+    except LookupError:  # a language wordfreq does not cover
+        zipf = 0.0
+    return max(0.5, 7.0 - zipf)
 
 
 def candidates(question: str, hits: list[Hit], lexical: LexicalIndex, langs: set[str],
@@ -129,7 +147,9 @@ def candidates(question: str, hits: list[Hit], lexical: LexicalIndex, langs: set
         return []
     vectors = embed([s.text for _, s, _ in pool])
     sims = vectors @ question_vector
-    return [Candidate(i, s, cov, float(sim), ok) for (i, s, cov), sim, ok in zip(pool, sims, type_ok, strict=True)]
+    best = hits[0].score or 1.0
+    return [Candidate(i, s, cov, float(sim), ok, hits[i].score / best)
+            for (i, s, cov), sim, ok in zip(pool, sims, type_ok, strict=True)]
 
 
 def choose(cands: list[Candidate]) -> list[Candidate]:

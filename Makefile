@@ -1,0 +1,40 @@
+# Two commands on a fresh machine (see README):
+#   make demo   set everything up, then answer a question about the bundled seed article
+#   make test   set everything up with the test tools, then lint and run the whole suite
+# Both only need python3 (3.11+) with venv; every other dependency comes from PyPI.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+QUESTION ?= Quanti chip Ascend 910B ha ordinato ByteDance?
+
+.PHONY: demo test lint setup setup-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch is pinned to the CPU build that installs from local disk; an unpinned one pulls CUDA (GBs).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+setup-dev: $(VENV)/.installed-dev
+
+demo: setup
+	$(BIN)/rag ask "$(QUESTION)"
+
+lint: setup-dev
+	$(BIN)/ruff check index rag tui tests bench
+
+test: setup-dev lint
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
