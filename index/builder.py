@@ -119,6 +119,7 @@ class Builder:
         offset = 0
         for e in entries:
             n = len(e.chunks)
-            e.vectors = vectors[offset:offset + n] if vectors is not None else np.zeros((0, self.embedder.dim), np.float32)
+            empty = np.zeros((0, self.embedder.dim), np.float32)
+            e.vectors = vectors[offset:offset + n] if vectors is not None else empty
             offset += n
         return len(texts)

@@ -111,7 +111,8 @@ def _check(path: Path, max_bytes: int) -> Found | Skipped:
             return Skipped(name, "broken symlink")
         return Skipped(name, f"cannot stat: {exc.strerror}")
     if not stat.S_ISREG(st.st_mode):
-        what = "FIFO" if stat.S_ISFIFO(st.st_mode) else "socket" if stat.S_ISSOCK(st.st_mode) else "device or special file"
+        mode = st.st_mode
+        what = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device or special file"
         return Skipped(name, f"not a regular file ({what})")
     if st.st_size > max_bytes:
         return Skipped(name, f"over the size limit ({st.st_size:,} > {max_bytes:,} bytes)")

@@ -37,8 +37,7 @@ def _settings(ctx: click.Context, **overrides: Any):  # type: ignore[no-untyped-
 def _progress_factory(quiet: bool):  # type: ignore[no-untyped-def]
     """A rich progress display on stderr; one bar per stage, with items per second."""
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
-                               TimeRemainingColumn)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
     from rich.text import Text
 
     class Rate(ProgressColumn):
@@ -140,7 +139,7 @@ def index() -> None:
 
 @index.command("build")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--chunk-size", type=int, help="Chunk size in model tokens (default 254, the most the default model reads).")
+@click.option("--chunk-size", type=int, help="Chunk size in model tokens (default 254: all the default model reads).")
 @click.option("--chunk-overlap", type=int, help="Overlap between chunks in tokens (default 50).")
 @click.option("--max-file-mb", type=float, help="Skip files larger than this (default 50).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
@@ -183,7 +182,8 @@ def index_update(ctx: click.Context, as_json: bool, quiet: bool) -> None:
 @click.pass_context
 def index_info(ctx: click.Context, as_json: bool) -> None:
     """Show sources, chunk count, model, size on disk and last build of the index."""
-    from rag.inspect import index_info as info, info_text
+    from rag.inspect import index_info as info
+    from rag.inspect import info_text
 
     data = info(_settings(ctx))
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else info_text(data))
