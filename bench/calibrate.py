@@ -1,0 +1,85 @@
+"""Reproduce the abstention threshold in rag/confidence.py.
+
+    python bench/calibrate.py [--answerable 600] [--unanswerable 300]
+
+Builds a throw-away index of shared/eval/squad_it_dev/docs with the default settings, asks a
+seeded sample of its questions, and prints the confidence percentiles of the unanswerable ones and,
+for a few thresholds, the share of answerable questions answered with the fact and a right
+citation. Then it checks the seed set against the chosen threshold. Results go to
+bench/results/calibration.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.assistant import Assistant  # noqa: E402
+from rag.confidence import DEFAULT_THRESHOLD  # noqa: E402
+from rag.evaluate import load_questions, score_one  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+
+EVAL = ROOT.parent / "shared" / "eval"
+
+
+def run(assistant: Assistant, questions: list[dict]) -> list[dict]:
+    rows = []
+    for q in questions:
+        answer = assistant.ask(q["question"])
+        row = score_one(q, answer, assistant.settings.top_k)
+        row["confidence"] = answer.confidence
+        rows.append(row)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--answerable", type=int, default=600)
+    parser.add_argument("--unanswerable", type=int, default=300)
+    args = parser.parse_args()
+    questions = load_questions(str(EVAL / "squad_it_dev" / "questions.jsonl"))
+    rng = random.Random(5)
+    sample = (rng.sample([q for q in questions if not q.get("unanswerable")], args.answerable)
+              + rng.sample([q for q in questions if q.get("unanswerable")], args.unanswerable))
+    with tempfile.TemporaryDirectory() as home:
+        # min_confidence=-1 answers everything, so every question's confidence is seen.
+        squad = Assistant(Settings(home=Path(home) / "squad", min_confidence=-1.0))
+        squad.build([str(EVAL / "squad_it_dev" / "docs")])
+        rows = run(squad, sample)
+        seed = Assistant(Settings(home=Path(home) / "seed", min_confidence=-1.0), embedder=squad.embedder)
+        seed.ensure_index()
+        seed_rows = run(seed, load_questions(str(EVAL / "seed_dev.jsonl")))
+    unans = np.array([r["confidence"] for r in rows if r["unanswerable"]])
+    ans = [r for r in rows if not r["unanswerable"]]
+    result: dict = {"percentiles_unanswerable": {}, "thresholds": [], "default": DEFAULT_THRESHOLD}
+    for q in (80, 85, 90, 92, 94, 95):
+        result["percentiles_unanswerable"][q] = round(float(np.percentile(unans, q)), 4)
+    for t in sorted({0.9, 0.95, 1.0, 1.05, 1.1, DEFAULT_THRESHOLD}):
+        answered = [r for r in ans if r["confidence"] >= t]
+        result["thresholds"].append({
+            "threshold": t,
+            "unanswerable_abstained": round(float(np.mean(unans < t)), 4),
+            "answerable_fact_and_citation": round(sum(r["fact"] and r["citation"] for r in answered) / len(ans), 4),
+            "answerable_answered": round(len(answered) / len(ans), 4),
+            "median_answer_chars": float(np.median([len(r["answer"]) for r in answered])) if answered else None,
+        })
+    result["seed"] = [{"id": r["id"], "unanswerable": r["unanswerable"], "confidence": round(r["confidence"], 4),
+                       "ok": (r["confidence"] < DEFAULT_THRESHOLD) if r["unanswerable"]
+                       else bool(r["fact"] and r["citation"] and r["confidence"] >= DEFAULT_THRESHOLD)}
+                      for r in seed_rows]
+    out = ROOT / "bench" / "results" / "calibration.json"
+    out.write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
