@@ -12,9 +12,10 @@ from functools import cached_property
 from index.builder import Builder, ProgressFactory
 from index.chunking import ChunkSettings
 from index.embedder import Embedder, make_embedder
+from index.errors import IndexMismatchError
 from index.records import BuildReport, Hit
 from index.search import Searcher
-from index.store import Generation, IndexStore
+from index.store import Generation, IndexMeta, IndexStore
 from rag import extractive
 from rag.answer import Answer, AnswerSentence, Citation
 from rag.confidence import confidence, threshold
@@ -37,10 +38,21 @@ class Assistant:
             self._embedder = make_embedder(self.settings.embedder, self.settings.model)
         return self._embedder
 
-    def _builder(self) -> Builder:
+    def _builder(self, chunking: ChunkSettings | None = None) -> Builder:
         s = self.settings
-        return Builder(self.store, self.embedder, ChunkSettings(s.chunk_size, s.chunk_overlap),
+        return Builder(self.store, self.embedder, chunking or ChunkSettings(s.chunk_size, s.chunk_overlap),
                        max_bytes=int(s.max_file_mb * 1024 * 1024), progress=self.progress)
+
+    def _chunking_of_index(self, meta: IndexMeta | None = None) -> ChunkSettings:
+        """The index's chunk settings, unless other ones were asked for explicitly (then they must match)."""
+        meta = meta or self.store.open().meta
+        s = self.settings
+        for name, built in (("chunk_size", meta.chunk_size), ("chunk_overlap", meta.chunk_overlap)):
+            if name in s.explicit and getattr(s, name) != built:
+                raise IndexMismatchError(
+                    f"the index was built with {name} {built} but {getattr(s, name)} is configured; "
+                    f"rebuild with: rag index build PATH... (or drop the {name} setting)")
+        return ChunkSettings(meta.chunk_size, meta.chunk_overlap)
 
     def build(self, sources: list[str]) -> BuildReport:
         report = self._builder().build(sources)
@@ -48,7 +60,7 @@ class Assistant:
         return report
 
     def update(self) -> BuildReport:
-        report = self._builder().update()
+        report = self._builder(self._chunking_of_index()).update()
         self.__dict__.pop("searcher", None)
         return report
 
@@ -63,7 +75,9 @@ class Assistant:
 
     @cached_property
     def searcher(self) -> Searcher:
-        return Searcher(self.store.open(), self.embedder)
+        generation = self.store.open()
+        self._chunking_of_index(generation.meta)
+        return Searcher(generation, self.embedder)
 
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         return self.searcher.search(question, k or self.settings.top_k, self.settings.mode)  # type: ignore[arg-type]

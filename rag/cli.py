@@ -53,7 +53,17 @@ def _progress_factory(quiet: bool):  # type: ignore[no-untyped-def]
         task = progress.add_task(label, total=total)
         return lambda n: progress.advance(task, n)
 
-    return progress, factory
+    class Display:
+        """Stops the display on exit, if a stage ever started it (so a quiet run prints nothing)."""
+
+        def __enter__(self) -> None:
+            return None
+
+        def __exit__(self, *exc: object) -> None:
+            if progress.live.is_started:
+                progress.stop()
+
+    return Display(), factory
 
 
 def _assistant(ctx: click.Context, quiet: bool = False, **overrides: Any):  # type: ignore[no-untyped-def]
@@ -111,7 +121,7 @@ def ask(ctx: click.Context, question: str, as_json: bool, top_k: int | None, mod
     if as_json:
         _echo_json(answer.to_json())
     else:
-        click.echo(render.answer_text(answer))
+        click.echo(render.answer_text(answer, bold=sys.stdout.isatty()))
 
 
 @cli.command()

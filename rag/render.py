@@ -5,6 +5,8 @@ Document text is never interpreted as markup: a passage with `[brackets]` prints
 
 from __future__ import annotations
 
+import os
+import re
 import textwrap
 from typing import Any
 
@@ -15,27 +17,63 @@ from rag.prompts import NEAREST_INTRO
 WIDTH = 100
 
 
-def _quote(text: str, indent: str = "    ", limit: int = 700) -> str:
-    flat = " ".join(text.split())
-    if len(flat) > limit:
-        flat = flat[:limit].rsplit(" ", 1)[0] + " …"
-    return textwrap.fill(flat, WIDTH, initial_indent=indent + "> ", subsequent_indent=indent + "  ")
+def _quote(text: str, indent: str = "    ", limit: int = 700, focus: tuple[int, int] | None = None,
+           bold: bool = False) -> str:
+    """The passage as an indented quote; long ones are cut around `focus` (a span within `text`)."""
+    start, end = 0, len(text)
+    if end > limit:
+        lo = max(0, focus[0] - limit // 3) if focus else 0
+        if lo:  # begin at a paragraph or a word, never inside one
+            para = text.rfind("\n", 0, focus[0] if focus else lo) + 1
+            lo = para if para and (focus[0] if focus else lo) - para <= limit // 2 else text.find(" ", lo) + 1
+        start, end = lo, min(len(text), lo + limit)
+        if end < len(text):
+            end = max(text.rfind(" ", start, end), start + 1)
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text[start:end]) if p.strip()]
+    if start:
+        paragraphs[0] = "… " + paragraphs[0]
+    if end < len(text):
+        paragraphs[-1] += " …"
+    cited = " ".join(text[max(focus[0], start):min(focus[1], end)].split()) if focus and bold else ""
+    out = []
+    for para in paragraphs:
+        wrapped = textwrap.fill(para, WIDTH - len(indent) - 2)
+        if cited and cited in para:  # bold after wrapping, so escape codes do not count as width
+            words = cited.split()
+            wrapped = re.sub(r"\s+".join(map(re.escape, words)), lambda m: f"\x1b[1m{m.group(0)}\x1b[0m", wrapped,
+                             count=1)
+        out += [indent + "> " + line for line in wrapped.splitlines()]
+    return "\n".join(out)
+
+
+def display_path(path: str) -> str:
+    """A path relative to the working directory when it lies below it; absolute otherwise."""
+    rel = os.path.relpath(path) if os.path.isabs(path) else path
+    return path if rel.startswith("..") else rel
 
 
 def _where(hit: Hit) -> str:
     c = hit.chunk
-    return c.location + (f"  § {c.heading}" if c.heading else "")
+    where = display_path(c.path) + c.location[len(c.path):]
+    return where + (f"  § {c.heading}" if c.heading else "")
 
 
-def answer_text(answer: Answer) -> str:
+def answer_text(answer: Answer, bold: bool = False) -> str:
+    """The answer, then each source: `[n] file:lines § heading` and the quoted passage.
+
+    With `bold` (a terminal), the sentence the answer quotes is highlighted inside its passage.
+    """
     lines = [textwrap.fill(answer.text, WIDTH)]
     if answer.abstained:
         lines += ["", NEAREST_INTRO] if answer.citations else []
     else:
         lines += ["", "Sources:"]
     for cit in answer.citations:
+        chunk = cit.hit.chunk
+        spans = [s.char_span for s in answer.sentences if cit.n in s.citations and s.char_span]
+        focus = (spans[0][0] - chunk.start, spans[0][1] - chunk.start) if spans else None
         lines.append(f"[{cit.n}] {_where(cit.hit)}")
-        lines.append(_quote(cit.hit.chunk.text))
+        lines.append(_quote(chunk.text, focus=focus, bold=bold))
     return "\n".join(lines)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,9 @@ class Settings:
     mode: str = "hybrid"  # hybrid, dense or lexical
     max_file_mb: float = 50.0
     min_confidence: float | None = None  # None: the calibrated default in rag.confidence
+    # Names set by config, env or flags rather than defaulted; an index built with other chunk
+    # settings is refused only when they were asked for explicitly.
+    explicit: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
     def index_root(self) -> Path:
@@ -59,7 +62,7 @@ class Settings:
                 values.update(tomllib.loads(config.read_text(encoding="utf-8")))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise ConfigError(f"{config}: not valid TOML ({exc}); fix or delete the file") from exc
-        names = {f.name: f for f in fields(cls) if f.name != "home"}
+        names = {f.name: f for f in fields(cls) if f.name not in ("home", "explicit")}
         for name in names:
             env = os.environ.get(f"RAG_{name.upper()}")
             if env is not None:
@@ -69,7 +72,7 @@ class Settings:
         if unknown:
             raise ConfigError(f"unknown setting(s) {', '.join(sorted(unknown))} in {config} or RAG_* env; "
                               f"known: {', '.join(sorted(names))}")
-        settings = cls(home=home)
+        settings = cls(home=home, explicit=frozenset(values))
         return replace(settings, **{k: _coerce(k, v, type(getattr(settings, k))) for k, v in values.items()})
 
     def check(self) -> None:

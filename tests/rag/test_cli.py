@@ -95,3 +95,14 @@ def test_eval_on_seed_dev_is_all_right(rag, tmp_path: Path) -> None:  # type: ig
     assert figures["abstained_when_unanswerable"] == 1.0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 7 and all({"id", "answer", "abstained", "citations"} <= set(r) for r in rows)
+
+
+def test_chunk_settings_follow_the_index_unless_configured(rag, tmp_path: Path, home: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "a.txt").write_text("Il lago di Como è profondo 410 metri. " * 30)
+    assert rag("index", "build", str(tmp_path), "--chunk-size", "64", "-q").code == 0
+    assert rag("search", "Como").code == 0  # defaults follow the index
+    assert rag("index", "update", "-q").code == 0
+    (home / "config.toml").write_text("chunk_size = 128\n")
+    refused = rag("search", "Como")
+    assert_one_line_error(refused)
+    assert "rag index build" in refused.err and refused.code == 4

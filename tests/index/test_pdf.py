@@ -1,0 +1,39 @@
+"""PDF: text per page, citations that name the page, and PDFs without text skipped with a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from index.builder import Builder
+from index.chunking import ChunkSettings
+from index.embedder import HashEmbedder
+from index.loaders import load
+from index.records import Document, Skipped
+from index.search import Searcher
+from index.sources import discover
+from index.store import IndexStore
+from tests.pdfgen import make_pdf
+
+
+def test_pdf_pages_are_kept_and_cited(tmp_path: Path) -> None:
+    pdf = tmp_path / "report.pdf"
+    pages = ["Il primo capitolo parla di gatti e di cani domestici.",
+             "Il secondo capitolo descrive il chip Ascend 910B di Huawei.",
+             "Il terzo capitolo riguarda i treni ad alta velocita."]
+    pdf.write_bytes(make_pdf(pages))
+    doc = load(discover([str(pdf)])[0][0])
+    assert isinstance(doc, Document) and len(doc.page_starts) == 3
+    for number, text in enumerate(pages, start=1):
+        assert doc.text[doc.page_starts[number - 1]:].startswith(text)
+
+    Builder(IndexStore(tmp_path / "idx"), HashEmbedder(), ChunkSettings(size=16, overlap=0)).build([str(pdf)])
+    hit = Searcher(IndexStore(tmp_path / "idx").open(), HashEmbedder()).search("910B", k=1)[0]
+    assert hit.chunk.page == 2 and hit.chunk.location.endswith(":p2")
+
+
+def test_pdf_without_text_or_broken_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "blank.pdf").write_bytes(make_pdf(["", ""]))
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\nthis is not really a pdf")
+    results = {Path(f.path).name: load(f) for f in discover([str(tmp_path)])[0]}
+    assert isinstance(results["blank.pdf"], Skipped) and "no text layer" in results["blank.pdf"].reason
+    assert isinstance(results["broken.pdf"], Skipped)

@@ -1,0 +1,40 @@
+"""The extractive answerer's parts, checked by hand, and the real answerer on the real seeds."""
+
+from __future__ import annotations
+
+from rag.extractive import answer_pattern, informativeness
+from rag.prompts import REFUSAL
+from rag.sentences import split_sentences
+
+
+def test_sentences_keep_spans_and_numbers() -> None:
+    text = "ByteDance ha ordinato 100.000 unità. Ne ha ricevute 30.000! Perché?\nTitolo breve della sezione"
+    sentences = split_sentences(text, offset=10)
+    assert [s.text for s in sentences] == ["ByteDance ha ordinato 100.000 unità.", "Ne ha ricevute 30.000!",
+                                           "Titolo breve della sezione"]
+    for s in sentences:
+        assert text[s.start - 10:s.end - 10] == s.text
+
+
+def test_answer_types() -> None:
+    assert answer_pattern("Quando è stata fondata Huawei?").search("nel 1987")  # type: ignore[union-attr]
+    assert not answer_pattern("When was Huawei founded?").search("i chip Ascend 910B e A100")  # type: ignore[union-attr]
+    assert answer_pattern("Quanti chip?").search("circa 30.000 unità")  # type: ignore[union-attr]
+    assert answer_pattern("Che cos'è Coze?") is None
+
+
+def test_rare_words_weigh_more() -> None:
+    assert informativeness("bytedance", "it") > informativeness("fatturato", "it") > informativeness("anno", "it")
+    assert informativeness("zzqxw", "xx") == 7.0
+
+
+def test_real_answers_on_seeds(seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = seed_assistant.ask("Quali chip usava ByteDance prima delle restrizioni?")
+    assert not answer.abstained and "NVIDIA" in answer.text
+    for sentence in answer.sentences:  # every answer sentence is a verbatim quote of its cited passage
+        cited = next(c for c in answer.citations if c.n == sentence.citations[0]).hit.chunk
+        assert sentence.text in cited.text
+        assert cited.start <= sentence.char_span[0] < sentence.char_span[1] <= cited.end
+    assert seed_assistant.ask("When was Huawei founded?").text == REFUSAL
+    for token in ("910B", "Reuters"):
+        assert token in seed_assistant.search(token, k=1)[0].chunk.text
