@@ -220,9 +220,24 @@ def eval_cmd(ctx: click.Context, file: str, as_json: bool, out: str | None, top_
     click.echo(json.dumps(result, indent=2) if as_json else summary_text(result))
 
 
+def _add_plugin_commands() -> None:
+    """Commands from other packages (`rag chat` from `tui`), found through the `rag.commands`
+    entry-point group, so that `rag` itself never imports them: the dependency points tui -> rag.
+    A plugin module must be light to import; it imports its heavy parts inside the command."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="rag.commands"):
+        if ep.name not in cli.commands:
+            try:
+                cli.add_command(ep.load(), ep.name)
+            except ImportError:  # a plugin whose package is not installed; rag works without it
+                continue
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every expected failure into one line and an exit code."""
     try:
+        _add_plugin_commands()
         cli.main(args=argv, prog_name="rag", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
