@@ -1,0 +1,283 @@
+"""The chat app and `make_app`, the one factory that `rag chat` and the tests call.
+
+The first screen appears at once: the embedding model loads, answers are computed and indexes
+built in thread workers, and the UI only hears of them through `call_from_thread`. One lock keeps
+answering and (re)indexing from running at the same time; typing is never blocked.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Markdown, OptionList, ProgressBar, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from index.embedder import Embedder
+from index.errors import RagError
+from rag.answer import Answer
+from rag.assistant import Assistant
+from rag.render import answer_text
+from rag.settings import DEFAULT_KB, Settings
+from tui.conversation import AnswerView, Conversation, QuestionView
+from tui.engine import ENGINES, Engine, make_engine
+from tui.format import CITE_SCHEME, export_markdown
+from tui.indexing import IndexingMixin
+from tui.prompt import PromptInput
+from tui.screens import RetrievedScreen
+from tui.sources import SourcesPane
+from tui.welcome import Holdings, Welcome, holdings
+
+
+class ChatApp(IndexingMixin):
+    TITLE = "rag chat"
+    CSS = """
+    #chat { width: 3fr; }
+    #progress { height: 1; display: none; padding: 0 1; }
+    #progress.-active { display: block; }
+    #progress Label { width: auto; margin-right: 1; }
+    #status { height: 1; background: $primary-background; color: $text; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+n", "new_conversation", "New"),
+        Binding("ctrl+r", "retrieved", "Passages"),
+        Binding("ctrl+o", "copy_answer", "Copy"),
+        Binding("ctrl+s", "export", "Export"),
+        Binding("ctrl+b", "rebuild", "Rebuild"),
+        Binding("f5", "update", "Update index"),
+    ]
+
+    def __init__(self, settings: Settings, assistant: Assistant, engine: Engine, export_dir: Path) -> None:
+        super().__init__()
+        self.settings, self.assistant, self.engine, self.export_dir = settings, assistant, engine, export_dir
+        self.held: Holdings | None = None
+        self.state = "starting"
+        self.ready = False  # the engine is warm: the next answer needs no model load
+        self._lock = threading.Lock()
+        self._current: AnswerView | None = None
+        assistant.progress = self._progress
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="chat"):
+                yield Conversation(id="conversation")
+                yield PromptInput(id="prompt", placeholder="Ask a question · Enter sends · Shift+Enter new line")
+            yield SourcesPane(id="sources")
+        with Horizontal(id="progress"):
+            yield Label("", id="progress-label")
+            yield ProgressBar(id="progress-bar", show_eta=False)
+        yield Static("", id="status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(PromptInput).focus()
+        self._load_holdings()
+        self.query_one(Conversation).mount(Welcome(self.held))
+        if self.held:
+            self._set_state("loading model…")
+            self._warm()
+        else:
+            self._set_state("no index")
+            self.notify("There is no index yet: build one from the welcome panel or with ctrl+b.",
+                        severity="warning", timeout=4)
+
+    # ---- status -------------------------------------------------------------------------------
+    def _load_holdings(self) -> None:
+        try:
+            self.held = holdings(self.settings)
+        except RagError as exc:
+            self.held = None
+            self.notify(str(exc), title="Index", severity="error")
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        model = self.held.model if self.held else self.settings.model
+        size = (f"{self.held.chunks} passages in {self.held.files} file{'s' * (self.held.files != 1)}"
+                if self.held else "no index")
+        line = f"kb {DEFAULT_KB} · engine {self.engine.name} · model {model} · {size} · {state}"
+        self.query_one("#status", Static).update(Text(line))
+
+    # ---- answering ----------------------------------------------------------------------------
+    def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
+        self.ask(event.text)
+
+    def ask(self, question: str) -> AnswerView:
+        if self._current is not None:
+            self._current.stop("cancelled", "cancelled: a new question was asked")
+        view = self._current = AnswerView(question)
+        conversation = self.query_one(Conversation)
+        conversation.mount_all([QuestionView(question), view])
+        conversation.scroll_end(animate=False)
+        self._set_state("answering…")
+        self._answer(question, view)
+        return view
+
+    @work(thread=True, exclusive=True, group="answer", exit_on_error=False)
+    def _answer(self, question: str, view: AnswerView) -> None:
+        worker = get_current_worker()
+        try:
+            with self._lock:
+                for event in ([] if worker.is_cancelled else self.engine.stream(question)):
+                    if worker.is_cancelled:
+                        return
+                    if isinstance(event, Answer):
+                        self.call_from_thread(self._answered, view, event)
+                    else:
+                        self.call_from_thread(view.append, event)
+        except RagError as exc:
+            self.call_from_thread(self._answer_failed, view, str(exc))
+
+    def _answered(self, view: AnswerView, answer: Answer) -> None:
+        view.finish(answer)
+        if view.answer is answer:
+            self.query_one(SourcesPane).show(answer)
+            self.ready = True
+            self._set_state("ready")
+        self.query_one(Conversation).scroll_end(animate=False)
+
+    def _answer_failed(self, view: AnswerView, message: str) -> None:
+        view.stop("failed", f"no answer: {message}")
+        self.notify(message, title="Cannot answer", severity="error")
+        self._set_state("ready" if self.ready else "error")
+
+    def action_cancel(self) -> None:
+        view = self._current
+        if view is not None and view.state == "answering":
+            self.workers.cancel_group(self, "answer")
+            view.stop("cancelled", "cancelled (Esc)")
+            self._set_state("ready" if self.ready else "loading model…")
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        if not event.href.startswith(CITE_SCHEME):
+            return
+        view = next((w for w in event.markdown.ancestors_with_self if isinstance(w, AnswerView)), None)
+        if view is not None and view.answer is not None:
+            self.select_citation(view.answer, int(event.href[len(CITE_SCHEME):]))
+
+    def select_citation(self, answer: Answer, n: int) -> bool:
+        sources = self.query_one(SourcesPane)
+        if sources.answer is not answer:
+            sources.show(answer, n)
+        return sources.select(n)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id == "suggestions":
+            self.ask(str(event.option.prompt))
+
+    # ---- conversation-level actions -----------------------------------------------------------
+    def last_answer(self) -> Answer | None:
+        view = self.query_one(Conversation).last_answer()
+        return view.answer if view else None
+
+    async def action_new_conversation(self) -> None:
+        self.action_cancel()
+        self._current = None
+        conversation = self.query_one(Conversation)
+        await conversation.remove_children()
+        await conversation.mount(Welcome(self.held))
+        await self.query_one(SourcesPane).recompose()
+        self.query_one(PromptInput).focus()
+
+    def action_retrieved(self) -> None:
+        answer = self.last_answer()
+        if answer is None:
+            self.notify("Ask a question first: this shows the passages retrieved for it.")
+        else:
+            self.push_screen(RetrievedScreen(answer))
+
+    def action_copy_answer(self) -> None:
+        answer = self.last_answer()
+        if answer is None:
+            self.notify("There is no answer to copy yet.")
+            return
+        self.copy_to_clipboard(answer_text(answer))
+        self.notify("Copied the last answer and its sources.", timeout=2)
+
+    def export(self) -> Path:
+        views = self.query_one(Conversation).answers()
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = self.export_dir / f"rag-chat-{stamp}.md"
+        path.write_text(export_markdown([(v.question, v.answer) for v in views], title=f"rag chat, {stamp}"),
+                        encoding="utf-8")
+        return path
+
+    def action_export(self) -> None:
+        if not self.query_one(Conversation).answers():
+            self.notify("Nothing to export yet.")
+            return
+        try:
+            path = self.export()
+        except OSError as exc:
+            self.notify(f"cannot write the export: {exc}", severity="error")
+            return
+        self.notify(f"Exported to {path}", title="Export")
+
+    # ---- background loading -------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _warm(self) -> None:
+        try:
+            with self._lock:
+                self.engine.warm()
+        except RagError as exc:
+            self.call_from_thread(self.notify, str(exc), title="Cannot load", severity="error")
+            self.call_from_thread(self._set_state, "error")
+            return
+        self.call_from_thread(self._warmed)
+
+    def _warmed(self) -> None:
+        self.ready = True
+        if self.state != "answering…":
+            self._set_state("ready")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A bug in a worker becomes a notification, not a crash."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error")
+            if event.worker.group == "answer" and self._current is not None:
+                self._current.stop("failed", "no answer: unexpected error")
+            self.query_one("#progress").remove_class("-active")
+
+    # ---- command palette ----------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("New conversation", "Clear the conversation (ctrl+n)", self.action_new_conversation)
+        yield SystemCommand("Rebuild index", "Re-index the current sources from scratch (ctrl+b)", self.action_rebuild)
+        yield SystemCommand("Update index", "Re-embed only new or changed files (F5)", self.action_update)
+        yield SystemCommand("Index files…", "Build a new index from files, folders or globs", self.action_index_paths)
+        yield SystemCommand("Show retrieved passages", "Every passage retrieved for the last question (ctrl+r)",
+                            self.action_retrieved)
+        yield SystemCommand("Copy answer", "Copy the last answer and its sources (ctrl+o)", self.action_copy_answer)
+        yield SystemCommand("Export conversation", "Write the conversation to Markdown with its citations (ctrl+s)",
+                            self.action_export)
+        for name in ENGINES:
+            yield SystemCommand(f"Engine: {name}", f"Answer with the {name} engine",
+                                lambda n=name: self.switch_engine(n))  # type: ignore[misc]
+
+    def switch_engine(self, name: str) -> None:
+        if name == self.engine.name:
+            self.notify(f"Already answering with the {name} engine.")
+            return
+        self.engine = make_engine(name, self.assistant)
+        self.ready = False
+        self._set_state("loading model…")
+        self._warm()
+
+
+def make_app(settings: Settings | None = None, embedder: Embedder | None = None, engine: str | Engine = "extractive",
+             export_dir: Path | None = None) -> ChatApp:
+    """The chat app for `settings` (loaded from config and env when None). Nothing is loaded yet:
+    the index opens on mount and the model in a background worker."""
+    settings = settings or Settings.load()
+    assistant = Assistant(settings, embedder=embedder)
+    chosen = make_engine(engine, assistant) if isinstance(engine, str) else engine
+    return ChatApp(settings, assistant, chosen, export_dir or Path.cwd())

@@ -1,0 +1,21 @@
+"""`rag chat`: opens the terminal chat. Light to import: Textual and the models load inside the command,
+so `rag --help` stays instant."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.option("-k", "--top-k", type=click.IntRange(1, 50), help="Passages to retrieve per question (default 5).")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), help="Retrieval mode.")
+@click.option("--engine", default="extractive", show_default=True, help="Answer engine.")
+@click.pass_context
+def chat(ctx: click.Context, top_k: int | None, mode: str | None, engine: str) -> None:
+    """Chat with your documents in the terminal (Textual): answers stream in with citations [n];
+    pick one to see the passage. Ctrl+P opens the command palette, Ctrl+Q quits."""
+    from rag.settings import Settings
+    from tui.app import make_app
+
+    settings = Settings.load(**{**(ctx.obj or {}), "top_k": top_k, "mode": mode})
+    make_app(settings, engine=engine).run()

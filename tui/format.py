@@ -1,0 +1,114 @@
+"""Pure text shaping for the chat: Markdown for answers and exports, rich `Text` for passages.
+
+Text from documents is never parsed as markup: in Markdown every punctuation mark it holds is
+backslash-escaped, and passages are `rich.text.Text`, so a `[` or `*` in a document shows as written.
+Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rich.text import Text
+
+from index.records import Hit
+from rag.answer import Answer
+from rag.prompts import NEAREST_INTRO, REFUSAL
+from rag.render import display_path
+
+CITE_SCHEME = "cite:"  # href of a citation link inside an answer: cite:N
+HIGHLIGHT = "bold black on yellow"
+_INLINE = re.compile(r"([\\`*_\[\]<>|~$])")  # marks that act anywhere in a line
+_LEADING = re.compile(r"^([#>+\-=]|\d+[.)])")  # marks that act at the start of a block
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+
+
+def escape_md(text: str) -> str:
+    """Plain text as Markdown that renders exactly as written, on one line, and stays readable raw."""
+    out = _ENTITY.sub(r"\\&", _INLINE.sub(r"\\\1", " ".join(text.split())))
+    return _LEADING.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], out)
+
+
+def cite_link(n: int) -> str:
+    """A clickable `[n]` in an answer; the chat selects source n when it is clicked."""
+    return f"[\\[{n}\\]]({CITE_SCHEME}{n})"
+
+
+def answer_fragments(answer: Answer) -> list[str]:
+    """The answer as Markdown fragments, one per sentence, in the order a stream would deliver them."""
+    if answer.abstained:
+        return [escape_md(answer.text or REFUSAL)]
+    out = []
+    for i, sentence in enumerate(answer.sentences):
+        cites = " ".join(cite_link(n) for n in sentence.citations)
+        out.append(("" if i == 0 else " ") + escape_md(sentence.text) + (" " + cites if cites else ""))
+    return out or [escape_md(answer.text)]
+
+
+def where(hit: Hit) -> str:
+    """`seeds/file.txt:13-19 § Heading`: file relative to the working directory, lines or page."""
+    c = hit.chunk
+    text = display_path(c.path) + c.location[len(c.path):]
+    return text + (f"  § {c.heading}" if c.heading else "")
+
+
+def scores(hit: Hit) -> str:
+    parts = [f"fused {hit.score:.3f}"]
+    if hit.dense_rank is not None and hit.dense_score is not None:
+        parts.append(f"dense #{hit.dense_rank} {hit.dense_score:.3f}")
+    if hit.lexical_rank is not None and hit.lexical_score is not None:
+        parts.append(f"bm25 #{hit.lexical_rank} {hit.lexical_score:.2f}")
+    return " · ".join(parts)
+
+
+def cited_spans(answer: Answer, n: int) -> list[tuple[int, int]]:
+    """Spans, relative to source n's passage, of the answer sentences that cite it."""
+    cit = next((c for c in answer.citations if c.n == n), None)
+    if cit is None:
+        return []
+    start, end = cit.hit.chunk.start, cit.hit.chunk.end
+    return [(max(a, start) - start, min(b, end) - start) for s in answer.sentences
+            if n in s.citations and s.char_span for a, b in [s.char_span] if a < end and b > start]
+
+
+def passage(text: str, spans: Sequence[tuple[int, int]] = ()) -> Text:
+    """The passage as plain text with the cited spans highlighted."""
+    out = Text(text)
+    for a, b in spans:
+        out.stylize(HIGHLIGHT, a, b)
+    return out
+
+
+def answer_markdown(answer: Answer, links: bool = False) -> str:
+    """One answer in Markdown, its `[n]` as links (in the app) or plain (in an export)."""
+    if links:
+        return "".join(answer_fragments(answer))
+    if answer.abstained:
+        return escape_md(answer.text)
+    return " ".join(escape_md(s.text) + "".join(f" \\[{n}\\]" for n in s.citations) for s in answer.sentences)
+
+
+def sources_markdown(answer: Answer) -> str:
+    head = NEAREST_INTRO if answer.abstained else "Sources:"
+    lines = [head, ""]
+    for cit in answer.citations:
+        lines.append(f"- \\[{cit.n}\\] " + escape_md(where(cit.hit)))
+        lines.append("")
+        lines.append("  > " + escape_md(cit.hit.chunk.text))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def export_markdown(turns: Sequence[tuple[str, Answer | None]], title: str = "Conversation") -> str:
+    """The conversation as a Markdown document, each answer followed by its sources."""
+    parts = [f"# {title}", ""]
+    for question, answer in turns:
+        parts += [f"## {escape_md(question)}", ""]
+        if answer is None:
+            parts += ["*(no answer: cancelled or failed)*", ""]
+            continue
+        parts += [answer_markdown(answer), ""]
+        if answer.citations:
+            parts += [sources_markdown(answer)]
+    return "\n".join(parts).rstrip() + "\n"
