@@ -61,6 +61,7 @@ class ChatApp(IndexingMixin):
         self.settings, self.assistant, self.engine, self.export_dir = settings, assistant, engine, export_dir
         self.held: Holdings | None = None
         self.state = "starting"
+        self.status_line = ""
         self.ready = False  # the engine is warm: the next answer needs no model load
         self._lock = threading.Lock()
         self._current: AnswerView | None = None
@@ -104,6 +105,7 @@ class ChatApp(IndexingMixin):
         size = (f"{self.held.chunks} passages in {self.held.files} file{'s' * (self.held.files != 1)}"
                 if self.held else "no index")
         line = f"kb {DEFAULT_KB} · engine {self.engine.name} · model {model} · {size} · {state}"
+        self.status_line = line
         self.query_one("#status", Static).update(Text(line))
 
     # ---- answering ----------------------------------------------------------------------------
@@ -184,7 +186,7 @@ class ChatApp(IndexingMixin):
         conversation = self.query_one(Conversation)
         await conversation.remove_children()
         await conversation.mount(Welcome(self.held))
-        await self.query_one(SourcesPane).recompose()
+        self.query_one(SourcesPane).clear()
         self.query_one(PromptInput).focus()
 
     def action_retrieved(self) -> None:

@@ -92,9 +92,8 @@ class IndexingMixin(App[None]):
             self.notify(report_text(report, verb=message), title="Index")
         self._load_holdings()
         conversation = self.query_one(Conversation)
-        if not conversation.answers():  # still on the welcome panel: show what it holds now
-            await conversation.remove_children()
-            await conversation.mount(Welcome(self.held))
+        await conversation.query(Welcome).remove()  # the welcome says what the index holds now
+        await conversation.mount(Welcome(self.held), before=0)
         if self.screen is self.screen_stack[0]:  # the welcome's button is gone; back to typing
             self.query_one(PromptInput).focus()
         self.ready = False

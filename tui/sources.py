@@ -11,6 +11,7 @@ from textual.widgets.option_list import Option
 from rag.answer import Answer
 from tui.format import cited_spans, passage, scores, where
 
+EMPTY = "Ask a question; the passages it cites show here."
 SUPPORT_MARKS = {"quoted": "✓", "supported": "✓", "partial": "~", "unsupported": "✗"}
 
 
@@ -28,12 +29,13 @@ class SourcesPane(Vertical):
         super().__init__(**kwargs)
         self.answer: Answer | None = None
         self.selected: int | None = None
+        self._passage = Text("")
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("Sources", classes="title")
         yield OptionList(id="citations")
         with VerticalScroll(id="passage-scroll"):
-            yield Static(Text("Ask a question; the passages it cites show here."), id="passage-head", markup=False)
+            yield Static(Text(EMPTY), id="passage-head", markup=False)
             yield Static("", id="passage-meta", markup=False)
             yield Static("", id="passage", markup=False)
 
@@ -48,6 +50,11 @@ class SourcesPane(Vertical):
             self.select(n or answer.citations[0].n)
         else:
             self._detail(Text("No passage was retrieved."), Text(""), Text(""))
+
+    def clear(self) -> None:
+        self.answer, self.selected = None, None
+        self.query_one("#citations", OptionList).clear_options()
+        self._detail(Text(EMPTY), Text(""), Text(""))
 
     def select(self, n: int) -> bool:
         """Show source `n` of the current answer; False when it has no such source."""
@@ -76,6 +83,7 @@ class SourcesPane(Vertical):
     def _detail(self, head: Text, meta: Text, body: Text) -> None:
         self.query_one("#passage-head", Static).update(head)
         self.query_one("#passage-meta", Static).update(meta)
+        self._passage = body
         self.query_one("#passage", Static).update(body)
         self.query_one("#passage-scroll", VerticalScroll).scroll_home(animate=False)
 
@@ -84,7 +92,11 @@ class SourcesPane(Vertical):
             self.select(int(event.option.id))
 
     def passage_text(self) -> str:
-        return str(self.query_one("#passage", Static).content)
+        return self._passage.plain
+
+    def passage_spans(self) -> list[tuple[int, int]]:
+        """Where the passage shown is highlighted (the sentences the answer cites)."""
+        return [(s.start, s.end) for s in self._passage.spans]
 
 
 def _short(text: str, limit: int = 90) -> str:

@@ -1,0 +1,84 @@
+"""TUI fixtures: the app from the one factory (`tui.app.make_app`), with the fake embedder for speed
+and determinism, and a `wait_until` that polls background workers instead of sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from index.embedder import HashEmbedder
+from rag.answer import Answer
+from rag.assistant import Assistant
+from rag.settings import Settings
+from tests.conftest import SEEDS
+from tui.app import ChatApp, make_app
+
+
+def drive(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
+    """Run an async Pilot test on a fresh event loop (no async pytest plugin needed)."""
+
+    @functools.wraps(test)
+    def run(*args: object, **kwargs: object) -> None:
+        asyncio.run(test(*args, **kwargs))  # type: ignore[arg-type]
+
+    return run
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], object], timeout: float = 30.0) -> None:
+    """Let the app run until `condition()` holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for the app")
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def notes(app: ChatApp) -> list[str]:
+    """The notifications the app has raised and not yet expired: "severity: title: message"."""
+    return [f"{n.severity}: {n.title}: {n.message}" for n in app._notifications]  # the one private read
+
+
+@pytest.fixture
+def fake_home(tmp_path: Path) -> Path:
+    """A data directory with an index of the seeds built with the fake embedder."""
+    home = tmp_path / "home"
+    Assistant(Settings(home=home), embedder=HashEmbedder()).build([str(SEEDS)])
+    return home
+
+
+@pytest.fixture
+def fake_app(fake_home: Path, tmp_path: Path) -> Callable[..., ChatApp]:
+    def make(**kwargs: object) -> ChatApp:
+        return make_app(Settings(home=fake_home), embedder=HashEmbedder(), export_dir=tmp_path, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+class GatedEngine:
+    """A streaming engine that stops after its first fragment until the test opens the gate."""
+
+    name = "gated"
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.finished = threading.Event()
+
+    def warm(self) -> None:
+        return None
+
+    def stream(self, question: str) -> Iterator[str | Answer]:
+        try:
+            yield "Partial "
+            self.gate.wait(20)
+            yield "rest of the answer"
+            yield Answer(question, "Partial rest of the answer", (), (), False, 1.0, engine="gated")
+        finally:
+            self.finished.set()
