@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.chunking import Chunker, ChunkSettings
-from index.embedder import Embedder
+from index.embedder import Embedder, fingerprint
 from index.errors import IndexMismatchError, SourceError
 from index.language import UNKNOWN, terms
 from index.loaders import load
+from index.lock import WriterLock
 from index.records import BuildReport, Chunk, Document, Skipped
 from index.sources import DEFAULT_MAX_BYTES, discover
 from index.store import Generation, IndexMeta, IndexStore
@@ -39,18 +40,24 @@ class _Entry:
 
 class Builder:
     def __init__(self, store: IndexStore, embedder: Embedder, chunking: ChunkSettings,
-                 max_bytes: int = DEFAULT_MAX_BYTES, progress: ProgressFactory | None = None) -> None:
+                 max_bytes: int = DEFAULT_MAX_BYTES, progress: ProgressFactory | None = None,
+                 wait: bool = False) -> None:
         chunking.check(embedder.max_tokens)
         self.store, self.embedder, self.chunking = store, embedder, chunking
-        self.max_bytes = max_bytes
+        self.max_bytes, self.wait = max_bytes, wait
         self.progress = progress or _no_progress
 
     def build(self, sources: Sequence[str]) -> BuildReport:
         """Index `sources` from scratch; the previous index stays current until this one is complete."""
-        return self._run(list(sources), previous=None)
+        with WriterLock(self.store.root, self.wait):
+            return self._run(list(sources), previous=None)
 
     def update(self) -> BuildReport:
         """Rescan the sources of the current index, re-embedding only what changed."""
+        with WriterLock(self.store.root, self.wait):
+            return self._update()
+
+    def _update(self) -> BuildReport:
         previous = self.store.open()
         meta = previous.meta
         if (meta.model_id, meta.chunk_size, meta.chunk_overlap) != (
@@ -99,6 +106,7 @@ class Builder:
             n_files=len(entries), built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             build_seconds=round(time.perf_counter() - began, 3),
             skipped=[{"path": s.path, "reason": s.reason} for s in skipped],
+            probe=fingerprint(self.embedder),
         )
         self.store.write(meta, [(e.doc, len(e.chunks)) for e in entries], chunks,
                          [t for e in entries for t in e.terms], vectors)

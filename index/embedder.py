@@ -22,6 +22,14 @@ from index.errors import ModelError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 Progress = Callable[[int], None]
+PROBE_SENTENCE = "Il chip Ascend 910B: the quick brown fox jumps over the lazy dog."
+PROBE_DIMS = 8  # how much of the probe's embedding an index records
+PROBE_TOLERANCE = 1e-3
+
+
+def fingerprint(embedder: Embedder) -> list[float]:
+    """The start of the embedding of a fixed sentence: it differs between models even of one dimension."""
+    return [round(float(x), 6) for x in embedder.embed([PROBE_SENTENCE])[0][:PROBE_DIMS]]
 
 
 class Embedder(Protocol):

@@ -16,8 +16,8 @@ from typing import Literal
 import numpy as np
 
 from index.dense import load_dense, search_dense
-from index.embedder import Embedder
-from index.errors import IndexMismatchError
+from index.embedder import PROBE_TOLERANCE, Embedder, fingerprint
+from index.errors import IndexCorruptError, IndexMismatchError
 from index.lexical import LexicalIndex
 from index.records import Hit
 from index.store import SCHEMA_VERSION, Generation
@@ -39,11 +39,22 @@ class Searcher:
                 f"the index was built with model {meta.model_id} ({meta.dim} dims) but {embedder.model_id} "
                 f"({embedder.dim} dims) is configured; rebuild with: rag index build PATH... "
                 "or set the model back")
+        if meta.probe and not _same_space(meta.probe, fingerprint(embedder)):
+            raise IndexMismatchError(
+                f"the configured model {embedder.model_id} embeds differently from the one that built the index "
+                "(same name and size, other weights?); rebuild with: rag index build PATH...")
         self.generation, self.embedder = generation, embedder
         self.langs = set(meta.languages)
         self.dense_weight = dense_weight
-        self._dense = load_dense(generation.folder / "dense.faiss")
-        self._lexical = LexicalIndex.load(generation.folder / "lexical", meta.n_chunks)
+        try:
+            self._dense = load_dense(generation.folder / "dense.faiss")
+            self._lexical = LexicalIndex.load(generation.folder / "lexical", meta.n_chunks)
+        except (RuntimeError, ValueError, KeyError, OSError) as exc:
+            raise IndexCorruptError(f"index files in {generation.folder} cannot be read ({exc}); "
+                                    "rebuild with: rag index build PATH...") from exc
+        if self._dense.ntotal != meta.n_chunks:
+            raise IndexCorruptError(f"the dense index holds {self._dense.ntotal} vectors, expected {meta.n_chunks}; "
+                                    "rebuild with: rag index build PATH...")
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -77,3 +88,9 @@ class Searcher:
         chunks = self.generation.chunks(top)
         return [Hit(chunk=chunk, score=fused[cid], **info[cid])  # type: ignore[arg-type]
                 for cid, chunk in zip(top, chunks, strict=True)]
+
+
+def _same_space(recorded: list[float], current: list[float]) -> bool:
+    if len(recorded) != len(current):
+        return False
+    return all(abs(a - b) <= PROBE_TOLERANCE for a, b in zip(recorded, current, strict=True))

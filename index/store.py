@@ -1,16 +1,20 @@
 """The on-disk index of one knowledge base: a folder of generations and a pointer to the current one.
 
     <root>/CURRENT            name of the current generation folder
-    <root>/gen-<time>-<rand>/ meta.json, chunks.sqlite, vectors.npy, dense.faiss, lexical/
+    <root>/gen-<time>-<rand>/ meta.json, chunks.sqlite, vectors.npy, dense.faiss, lexical/, manifest.json
 
-A build writes a complete new generation beside the old one and then replaces CURRENT in one
-atomic rename, so a reader sees the old index or the new one, never a mix, and an interrupted
-build leaves the old one in place. Nothing here is pickled: JSON, SQLite, .npy without pickle and
-FAISS's own binary format.
+A build writes a complete new generation beside the old one, fsyncs it, and then replaces CURRENT
+in one atomic rename, so a reader sees the old index or the new one, never a mix, and an
+interrupted build leaves the old one in place. The manifest, written last, records every file's
+size and SHA-256; opening a generation checks it, so a truncated or garbled file is reported, never
+read as an empty result. Nothing here is pickled: JSON, SQLite, .npy without pickle and FAISS's
+own binary format; a legacy pickle found in an index folder is refused.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import shutil
@@ -23,10 +27,18 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import IndexCorruptError, IndexMissingError
+from index.errors import IndexCorruptError, IndexMissingError, RagError
 from index.records import Chunk, Document
 
 SCHEMA_VERSION = 1
+FULL_CHECK_BYTES = 64 * 1024 * 1024  # files up to this size are checksummed on every open; larger by size
+_REBUILD = "rebuild with: rag index build PATH..."
+
+
+class IndexWriteError(RagError):
+    """The disk refused the new index (full, quota, file too large); the previous one is still current."""
+
+    exit_code = 8
 _SCHEMA = """
 CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT, size INTEGER, mtime REAL, kind TEXT, lang TEXT,
                     n_chunks INTEGER);
@@ -53,6 +65,7 @@ class IndexMeta:
     schema_version: int = SCHEMA_VERSION
     normalized: bool = True
     skipped: list[dict[str, str]] = field(default_factory=list)
+    probe: list[float] = field(default_factory=list)  # the model's embedding of a fixed sentence
 
 
 @dataclass(frozen=True)
@@ -71,17 +84,21 @@ class Generation:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        verify_manifest(folder)
         try:
             raw = json.loads((folder / "meta.json").read_text())
             self.meta = IndexMeta(**raw)
         except (OSError, ValueError, TypeError) as exc:
-            raise IndexCorruptError(f"index metadata in {folder} is unreadable ({exc}); "
-                                    "rebuild with: rag index build PATH...") from exc
-        self._db = sqlite3.connect(f"file:{folder / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-        count = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            raise IndexCorruptError(f"index metadata in {folder} is unreadable ({exc}); {_REBUILD}") from exc
+        try:
+            self._db = sqlite3.connect(f"file:{folder / 'chunks.sqlite'}?mode=ro", uri=True,
+                                       check_same_thread=False)
+            count = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(f"chunk store in {folder} is damaged ({exc}); {_REBUILD}") from exc
         if count != self.meta.n_chunks:
             raise IndexCorruptError(f"index in {folder} holds {count} chunks, expected {self.meta.n_chunks}; "
-                                    "rebuild with: rag index build PATH...")
+                                    f"{_REBUILD}")
 
     def chunks(self, ids: Sequence[int]) -> list[Chunk]:
         """Chunks by id, in the order asked."""
@@ -141,6 +158,10 @@ class IndexStore:
         folder = self.current_folder()
         if folder is None:
             raise IndexMissingError(f"no index in {self.root}; build one with: rag index build PATH...")
+        for place in (self.root, folder):
+            for legacy in (*place.glob("*.pkl"), *place.glob("*.pickle")):
+                raise IndexCorruptError(f"{legacy} is a pickle file; rag never loads pickles (they can run code); "
+                                        f"delete it and {_REBUILD}")
         return Generation(folder)
 
     def write(self, meta: IndexMeta, docs: Iterable[tuple[Document, int]], chunks: Sequence[Chunk],
@@ -150,6 +171,10 @@ class IndexStore:
         from index.lexical import LexicalIndex
 
         self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            previous = self.current_folder()
+        except IndexCorruptError:
+            previous = None
         name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
         tmp = self.root / f"tmp-{name}"
         tmp.mkdir()
@@ -167,6 +192,7 @@ class IndexStore:
             save_dense(build_dense(vectors), tmp / "dense.faiss")
             LexicalIndex.build(terms).save(tmp / "lexical")
             (tmp / "meta.json").write_text(json.dumps(asdict(meta), indent=2, ensure_ascii=False))
+            write_manifest(tmp)
             _fsync_tree(tmp)
             os.rename(tmp, self.root / name)
             pointer = self.root / "CURRENT.tmp"
@@ -176,17 +202,63 @@ class IndexStore:
                 os.fsync(fh.fileno())
             os.replace(pointer, self.root / "CURRENT")
             _fsync_dir(self.root)
+        except (OSError, sqlite3.OperationalError, RuntimeError) as exc:
+            # FAISS reports a failed write as RuntimeError, SQLite as "disk I/O error" or "disk is full".
+            shutil.rmtree(tmp, ignore_errors=True)
+            if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) or "disk" in str(exc) \
+                    or "write" in str(exc).lower():
+                reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+                raise IndexWriteError(f"could not write the new index ({reason}); the previous index is "
+                                      "still in use and the partial files were removed; free space and retry") from exc
+            raise
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        self._prune(keep=name)
+        self._prune(keep={name, previous.name} if previous else {name})
         return self.root / name
 
-    def _prune(self, keep: str) -> None:
-        """Remove older generations and leftovers of interrupted builds."""
+    def _prune(self, keep: set[str]) -> None:
+        """Remove older generations and leftovers of interrupted builds (callers hold the writer lock).
+
+        The generation just replaced is kept, so a reader that read CURRENT a moment before the
+        switch can still open it; the one before that goes.
+        """
         for entry in self.root.iterdir():
-            if entry.is_dir() and entry.name != keep and entry.name.startswith(("gen-", "tmp-")):
+            if entry.is_dir() and entry.name not in keep and entry.name.startswith(("gen-", "tmp-")):
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(folder: Path) -> None:
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    entries = {str(p.relative_to(folder)): {"size": p.stat().st_size, "sha256": _sha256(p)} for p in files}
+    (folder / "manifest.json").write_text(json.dumps(entries, indent=1))
+
+
+def verify_manifest(folder: Path) -> None:
+    """Raise IndexCorruptError unless every file the manifest names is there, whole and unchanged."""
+    try:
+        entries = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"index manifest in {folder} is missing or unreadable; {_REBUILD}") from exc
+    for name, expected in entries.items():
+        path = folder / name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            raise IndexCorruptError(f"index file {path} is missing; {_REBUILD}") from None
+        if size != expected["size"]:
+            raise IndexCorruptError(f"index file {path} is {size} bytes, expected {expected['size']} "
+                                    f"(truncated?); {_REBUILD}")
+        if size <= FULL_CHECK_BYTES and _sha256(path) != expected["sha256"]:
+            raise IndexCorruptError(f"index file {path} does not match its checksum (damaged); {_REBUILD}")
 
 
 def _fsync_tree(folder: Path) -> None:

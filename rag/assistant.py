@@ -25,9 +25,9 @@ from rag.settings import Settings, bundled_seeds
 
 class Assistant:
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
-                 progress: ProgressFactory | None = None) -> None:
+                 progress: ProgressFactory | None = None, wait: bool = False) -> None:
         settings.check()
-        self.settings = settings
+        self.settings, self.wait = settings, wait  # wait: queue behind another writer instead of failing
         self._embedder = embedder
         self.progress = progress
         self.store = IndexStore(settings.index_root)
@@ -41,7 +41,7 @@ class Assistant:
     def _builder(self, chunking: ChunkSettings | None = None) -> Builder:
         s = self.settings
         return Builder(self.store, self.embedder, chunking or ChunkSettings(s.chunk_size, s.chunk_overlap),
-                       max_bytes=int(s.max_file_mb * 1024 * 1024), progress=self.progress)
+                       max_bytes=int(s.max_file_mb * 1024 * 1024), progress=self.progress, wait=self.wait)
 
     def _chunking_of_index(self, meta: IndexMeta | None = None) -> ChunkSettings:
         """The index's chunk settings, unless other ones were asked for explicitly (then they must match)."""
@@ -68,7 +68,12 @@ class Assistant:
         """Build the default index from the bundled seeds when there is none yet."""
         if self.store.exists():
             return None
-        return self.build([str(bundled_seeds())])
+        # Two first questions at once: the second waits for the first build instead of failing.
+        wait, self.wait = self.wait, True
+        try:
+            return self.build([str(bundled_seeds())])
+        finally:
+            self.wait = wait
 
     def generation(self) -> Generation:
         return self.store.open()

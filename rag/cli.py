@@ -8,6 +8,7 @@ the user.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -66,11 +67,12 @@ def _progress_factory(quiet: bool):  # type: ignore[no-untyped-def]
     return Display(), factory
 
 
-def _assistant(ctx: click.Context, quiet: bool = False, **overrides: Any):  # type: ignore[no-untyped-def]
+def _assistant(ctx: click.Context, quiet: bool = False, wait: bool = False,  # type: ignore[no-untyped-def]
+               **overrides: Any):
     from rag.assistant import Assistant
 
     progress, factory = _progress_factory(quiet)
-    return Assistant(_settings(ctx, **overrides), progress=factory), progress
+    return Assistant(_settings(ctx, **overrides), progress=factory, wait=wait), progress
 
 
 def _echo_json(data: Any) -> None:
@@ -154,9 +156,10 @@ def index() -> None:
 @click.option("--max-file-mb", type=float, help="Skip files larger than this (default 50).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@click.option("--wait", is_flag=True, help="If another build or update is running, wait for it instead of failing.")
 @click.pass_context
 def index_build(ctx: click.Context, paths: tuple[str, ...], chunk_size: int | None, chunk_overlap: int | None,
-                max_file_mb: float | None, as_json: bool, quiet: bool) -> None:
+                max_file_mb: float | None, as_json: bool, quiet: bool, wait: bool) -> None:
     """Index PATHS (files, folders, globs) from scratch, replacing the current index.
 
     Supported: .txt .md .html .pdf. Hidden folders are skipped; unreadable, binary, empty or
@@ -165,8 +168,8 @@ def index_build(ctx: click.Context, paths: tuple[str, ...], chunk_size: int | No
     """
     from rag import render
 
-    assistant, progress = _assistant(ctx, quiet or as_json, chunk_size=chunk_size, chunk_overlap=chunk_overlap,
-                                     max_file_mb=max_file_mb)
+    assistant, progress = _assistant(ctx, quiet or as_json, wait, chunk_size=chunk_size,
+                                     chunk_overlap=chunk_overlap, max_file_mb=max_file_mb)
     with progress:
         report = assistant.build(list(paths))
     click.echo(json.dumps(render.report_json(report), indent=2) if as_json else render.report_text(report))
@@ -175,12 +178,13 @@ def index_build(ctx: click.Context, paths: tuple[str, ...], chunk_size: int | No
 @index.command("update")
 @click.option("--json", "as_json", is_flag=True, help="Print the update report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@click.option("--wait", is_flag=True, help="If another build or update is running, wait for it instead of failing.")
 @click.pass_context
-def index_update(ctx: click.Context, as_json: bool, quiet: bool) -> None:
+def index_update(ctx: click.Context, as_json: bool, quiet: bool, wait: bool) -> None:
     """Rescan the paths of the last build; re-embed only new or changed files, drop deleted ones."""
     from rag import render
 
-    assistant, progress = _assistant(ctx, quiet or as_json)
+    assistant, progress = _assistant(ctx, quiet or as_json, wait)
     with progress:
         report = assistant.update()
     click.echo(json.dumps(render.report_json(report), indent=2) if as_json else
@@ -258,3 +262,9 @@ def main(argv: list[str] | None = None) -> None:
         where = f" {exc.filename}" if exc.filename else ""
         click.echo(f"rag: error:{where} {exc.strerror or exc}; check the path and its permissions", err=True)
         sys.exit(1)
+    except Exception as exc:  # the last guard at the edge: a bug still gets one line, not a traceback
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        click.echo(f"rag: internal error: {type(exc).__name__}: {exc} (rerun with RAG_DEBUG=1 for details "
+                   "and report it)", err=True)
+        sys.exit(70)

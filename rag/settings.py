@@ -35,7 +35,7 @@ def bundled_seeds() -> Path:
 class Settings:
     home: Path
     embedder: str = "sentence-transformers"  # a name in index.embedder.EMBEDDERS
-    model: str = "all-MiniLM-L6-v2"  # the bundled default, or the path of a sentence-transformers model
+    model: str = ""  # "": the backend's default (all-MiniLM-L6-v2, bundled), or a sentence-transformers folder
     device: str = "cpu"
     chunk_size: int = 254  # word pieces of the embedding model; larger recalled better (bench/)
     chunk_overlap: int = 50
