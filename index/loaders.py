@@ -86,18 +86,11 @@ def _html(source: str) -> tuple[str, list[tuple[int, str]], tuple[()]] | str:
 
 def _pdf(found: Found, data: bytes) -> tuple[str, list[tuple[int, str]], list[int]] | str:
     """Text of each page, pages separated by a blank line; the page starts are kept."""
-    import io
+    from index.pdftext import extract_pages
 
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            return "encrypted PDF; decrypt it first"
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        return f"unreadable PDF ({type(exc).__name__})"
+    pages = extract_pages(str(found.path))
+    if isinstance(pages, str):
+        return pages
     if not any(pages):
         return "PDF has no text layer (scanned?); run OCR on it first"
     text, starts = "", []

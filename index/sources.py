@@ -82,6 +82,7 @@ def _walk(path: Path, skipped: list[Skipped]) -> Iterator[Path]:
         yield path
         return
     seen: set[tuple[int, int]] = set()
+    root = os.path.realpath(path)
     for folder, dirs, files in os.walk(path, followlinks=True):
         st = os.stat(folder)
         if (st.st_dev, st.st_ino) in seen:
@@ -89,10 +90,21 @@ def _walk(path: Path, skipped: list[Skipped]) -> Iterator[Path]:
             dirs[:] = []
             continue
         seen.add((st.st_dev, st.st_ino))
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and _inside(Path(folder) / d, root, skipped))
         for name in sorted(files):
-            if not name.startswith("."):
+            if not name.startswith(".") and _inside(Path(folder) / name, root, skipped):
                 yield Path(folder) / name
+
+
+def _inside(path: Path, root: str, skipped: list[Skipped]) -> bool:
+    """False (and reported) for a link that leads out of the folder being indexed."""
+    if not path.is_symlink():
+        return True
+    target = os.path.realpath(path)
+    if target == root or target.startswith(root + os.sep):
+        return True
+    skipped.append(Skipped(display(path), f"link leaves the indexed folder (to {display(target)})"))
+    return False
 
 
 def _check(path: Path, max_bytes: int) -> Found | Skipped:

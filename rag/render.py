@@ -13,6 +13,7 @@ from typing import Any
 from index.records import BuildReport, Hit
 from rag.answer import Answer
 from rag.prompts import NEAREST_INTRO
+from rag.terminal import safe
 
 WIDTH = 100
 
@@ -29,12 +30,12 @@ def _quote(text: str, indent: str = "    ", limit: int = 700, focus: tuple[int, 
         start, end = lo, min(len(text), lo + limit)
         if end < len(text):
             end = max(text.rfind(" ", start, end), start + 1)
-    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text[start:end]) if p.strip()]
+    paragraphs = [" ".join(safe(p).split()) for p in re.split(r"\n\s*\n", text[start:end]) if p.strip()]
     if start:
         paragraphs[0] = "… " + paragraphs[0]
     if end < len(text):
         paragraphs[-1] += " …"
-    cited = " ".join(text[max(focus[0], start):min(focus[1], end)].split()) if focus and bold else ""
+    cited = " ".join(safe(text[max(focus[0], start):min(focus[1], end)]).split()) if focus and bold else ""
     out = []
     for para in paragraphs:
         wrapped = textwrap.fill(para, WIDTH - len(indent) - 2)
@@ -55,7 +56,7 @@ def display_path(path: str) -> str:
 def _where(hit: Hit) -> str:
     c = hit.chunk
     where = display_path(c.path) + c.location[len(c.path):]
-    return where + (f"  § {c.heading}" if c.heading else "")
+    return safe(where + (f"  § {c.heading}" if c.heading else ""))
 
 
 def answer_text(answer: Answer, bold: bool = False) -> str:
@@ -63,7 +64,7 @@ def answer_text(answer: Answer, bold: bool = False) -> str:
 
     With `bold` (a terminal), the sentence the answer quotes is highlighted inside its passage.
     """
-    lines = [textwrap.fill(answer.text, WIDTH)]
+    lines = [textwrap.fill(safe(answer.text), WIDTH)]
     if answer.abstained:
         lines += ["", NEAREST_INTRO] if answer.citations else []
     else:
@@ -107,7 +108,7 @@ def report_text(report: BuildReport, verb: str = "Indexed") -> str:
              + (f", {report.files_removed} removed" if report.files_removed else "") + ")."]
     if report.skipped:
         lines.append(f"Skipped {len(report.skipped)} file(s):")
-        lines += [f"  {s.path}: {s.reason}" for s in report.skipped]
+        lines += [safe(f"  {s.path}: {s.reason}") for s in report.skipped]
     return "\n".join(lines)
 
 
