@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import ConfigError
+from rag.secrets import Secret
 
 DEFAULT_KB = "default"
 
@@ -43,6 +44,7 @@ class Settings:
     mode: str = "hybrid"  # hybrid, dense or lexical
     max_file_mb: float = 50.0
     min_confidence: float | None = None  # None: the calibrated default in rag.confidence
+    api_key: Secret = field(default_factory=lambda: Secret(""))  # for OpenAI-compatible endpoints; never shown
     # Names set by config, env or flags rather than defaulted; an index built with other chunk
     # settings is refused only when they were asked for explicitly.
     explicit: frozenset[str] = field(default=frozenset(), compare=False)
@@ -67,6 +69,8 @@ class Settings:
             env = os.environ.get(f"RAG_{name.upper()}")
             if env is not None:
                 values[name] = env
+        if "api_key" not in values and os.environ.get("OPENAI_API_KEY"):
+            values["api_key"] = os.environ["OPENAI_API_KEY"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         unknown = set(values) - set(names)
         if unknown:
@@ -83,6 +87,8 @@ class Settings:
 
 
 def _coerce(name: str, value: Any, kind: type) -> Any:
+    if name == "api_key":
+        return value if isinstance(value, Secret) else Secret(str(value))
     if name == "min_confidence":
         return None if value in (None, "") else _coerce(name, value, float)
     try:
