@@ -31,6 +31,8 @@ class IndexingMixin(App[None]):
     assistant: Assistant
     held: Holdings | None
     ready: bool
+    last_report: BuildReport | None = None  # of the last build or update from the chat (None: it failed)
+    index_runs = 0
     _lock: threading.Lock
 
     if TYPE_CHECKING:  # provided by ChatApp
@@ -86,6 +88,8 @@ class IndexingMixin(App[None]):
 
     async def _index_done(self, report: BuildReport | None, message: str) -> None:
         self.query_one("#progress").remove_class("-active")
+        self.last_report = report
+        self.index_runs += 1
         if report is None:
             self.notify(message, title="Indexing failed", severity="error")
         else:

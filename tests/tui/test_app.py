@@ -122,10 +122,11 @@ async def test_missing_index_offers_a_build_and_errors_are_notifications(tmp_pat
         view = app.query_one(AnswerView)
         await wait_until(pilot, lambda: view.state == "failed")
         assert any("no index" in n for n in notes(app)) and app.is_running
+        await wait_until(pilot, lambda: app.query_one("#build-seeds").region.width)  # laid out, clickable
         await pilot.click("#build-seeds")
         await wait_until(pilot, lambda: app.ready)
         assert app.held is not None and app.held.chunks == 3
-        assert any("Indexed 1 file(s)" in n for n in notes(app))
+        assert app.last_report is not None and app.last_report.files_indexed == 1
         assert app.query_one(Welcome).held is not None and app.focused is app.query_one(PromptInput)
 
 
