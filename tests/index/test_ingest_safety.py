@@ -16,6 +16,9 @@ from index.records import Document, Skipped
 from index.sources import Found, discover
 from tests.pdfgen import make_pdf
 
+# The suite runs a short fuzz; a long one: RAG_FUZZ_EXAMPLES=20000 pytest tests/index/test_ingest_safety.py
+FUZZ = int(os.environ.get("RAG_FUZZ_EXAMPLES", "200"))
+
 
 def test_link_leaving_the_folder_is_skipped(tmp_path: Path) -> None:
     outside = tmp_path / "secret.txt"
@@ -55,7 +58,7 @@ def test_pdf_parser_runs_under_a_time_limit(tmp_path: Path) -> None:
     assert isinstance(reason, str) and "took over" in reason
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=FUZZ, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=2000), suffix=st.sampled_from([".txt", ".md", ".html"]))
 def test_fuzz_text_loaders(tmp_path: Path, data: bytes, suffix: str) -> None:
     path = tmp_path / f"fuzz{suffix}"
@@ -67,7 +70,7 @@ def test_fuzz_text_loaders(tmp_path: Path, data: bytes, suffix: str) -> None:
         assert result.reason
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=max(25, FUZZ // 8), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(min_size=1, max_size=600))
 def test_fuzz_pdf_loader(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "fuzz.pdf"
@@ -76,7 +79,7 @@ def test_fuzz_pdf_loader(tmp_path: Path, data: bytes) -> None:
     assert isinstance(result, Document | Skipped)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=FUZZ, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode),
                       st.sampled_from([b"top_k = 'x'\n", b"chunk_size = -3\n", b"mode = 3\n", b"bogus = 1\n",
                                        b"top_k = 0\n", b"\xff\xfe"])))
