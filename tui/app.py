@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Markdown, OptionList, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from index.embedder import Embedder
+from index.embedder import DEFAULT_MODEL, Embedder
 from index.errors import RagError
 from rag.answer import Answer
 from rag.assistant import Assistant
@@ -88,8 +88,6 @@ class ChatApp(IndexingMixin):
             self._warm()
         else:
             self._set_state("no index")
-            self.notify("There is no index yet: build one from the welcome panel or with ctrl+b.",
-                        severity="warning", timeout=4)
 
     # ---- status -------------------------------------------------------------------------------
     def _load_holdings(self) -> None:
@@ -101,10 +99,10 @@ class ChatApp(IndexingMixin):
 
     def _set_state(self, state: str) -> None:
         self.state = state
-        model = self.held.model if self.held else self.settings.model
-        size = (f"{self.held.chunks} passages in {self.held.files} file{'s' * (self.held.files != 1)}"
-                if self.held else "no index")
-        line = f"kb {DEFAULT_KB} · engine {self.engine.name} · model {model} · {size} · {state}"
+        held = self.held
+        model = held.model if held else (self.settings.model or DEFAULT_MODEL)
+        size = f" · {held.chunks} passages in {held.files} file{'s' * (held.files != 1)}" if held else ""
+        line = f"kb {DEFAULT_KB} · engine {self.engine.name} · model {model}{size} · {state}"
         self.status_line = line
         self.query_one("#status", Static).update(Text(line))
 

@@ -11,6 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Markdown, Static
 
 from rag.answer import Answer
+from rag.terminal import safe
 
 
 class QuestionView(Static):
@@ -19,7 +20,7 @@ class QuestionView(Static):
     """
 
     def __init__(self, question: str) -> None:
-        super().__init__(Text("› " + question), markup=False)
+        super().__init__(Text("› " + safe(question)), markup=False)
         self.question = question
 
 

@@ -2,7 +2,7 @@
 
 Text from documents is never parsed as markup: in Markdown every punctuation mark it holds is
 backslash-escaped, and passages are `rich.text.Text`, so a `[` or `*` in a document shows as written.
-Nothing here imports Textual.
+Escape sequences and control characters are stripped (`rag.terminal.safe`). Nothing here imports Textual.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from index.records import Hit
 from rag.answer import Answer
 from rag.prompts import NEAREST_INTRO, REFUSAL
 from rag.render import display_path
+from rag.terminal import safe
 
 CITE_SCHEME = "cite:"  # href of a citation link inside an answer: cite:N
 HIGHLIGHT = "bold black on yellow"
@@ -26,7 +27,7 @@ _ENTITY = re.compile(r"&(?=#?\w+;)")
 
 def escape_md(text: str) -> str:
     """Plain text as Markdown that renders exactly as written, on one line, and stays readable raw."""
-    out = _ENTITY.sub(r"\\&", _INLINE.sub(r"\\\1", " ".join(text.split())))
+    out = _ENTITY.sub(r"\\&", _INLINE.sub(r"\\\1", " ".join(safe(text).split())))
     return _LEADING.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], out)
 
 
@@ -50,7 +51,7 @@ def where(hit: Hit) -> str:
     """`seeds/file.txt:13-19 § Heading`: file relative to the working directory, lines or page."""
     c = hit.chunk
     text = display_path(c.path) + c.location[len(c.path):]
-    return text + (f"  § {c.heading}" if c.heading else "")
+    return safe(text + (f"  § {c.heading}" if c.heading else ""))
 
 
 def scores(hit: Hit) -> str:
@@ -73,10 +74,16 @@ def cited_spans(answer: Answer, n: int) -> list[tuple[int, int]]:
 
 
 def passage(text: str, spans: Sequence[tuple[int, int]] = ()) -> Text:
-    """The passage as plain text with the cited spans highlighted."""
-    out = Text(text)
-    for a, b in spans:
-        out.stylize(HIGHLIGHT, a, b)
+    """The passage as plain text with the cited spans highlighted (made safe piece by piece, so that
+    stripping control characters cannot shift a highlight)."""
+    out, at = Text(), 0
+    for a, b in sorted(spans):
+        if a < at:
+            continue
+        out.append(safe(text[at:a]))
+        out.append(safe(text[a:b]), style=HIGHLIGHT)
+        at = b
+    out.append(safe(text[at:]))
     return out
 
 

@@ -9,6 +9,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from rag.answer import Answer
+from rag.terminal import safe
 from tui.format import cited_spans, passage, scores, where
 
 EMPTY = "Ask a question; the passages it cites show here."
@@ -100,5 +101,5 @@ class SourcesPane(Vertical):
 
 
 def _short(text: str, limit: int = 90) -> str:
-    text = " ".join(text.split())
+    text = " ".join(safe(text).split())
     return text if len(text) <= limit else text[:limit - 1] + "…"

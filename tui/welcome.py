@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 from index.store import IndexStore
 from rag.render import display_path
 from rag.settings import Settings
+from rag.terminal import safe
 
 MAX_SUGGESTIONS = 4
 
@@ -40,12 +41,12 @@ def holdings(settings: Settings) -> Holdings | None:
         meta = generation.meta
         headings: list[str] = []
         for chunk in generation.chunks(range(min(meta.n_chunks, 500))):
-            heading = " ".join(chunk.heading.split())
+            heading = " ".join(safe(chunk.heading).split())
             if heading and heading not in headings:
                 headings.append(heading)
         return Holdings(meta.n_files, meta.n_chunks, tuple(meta.languages),
-                        tuple(display_path(s) for s in meta.sources),
-                        tuple((display_path(f.path), f.n_chunks) for f in generation.files()),
+                        tuple(safe(display_path(s)) for s in meta.sources),
+                        tuple((safe(display_path(f.path)), f.n_chunks) for f in generation.files()),
                         tuple(headings), meta.model_id)
     finally:
         generation.close()
