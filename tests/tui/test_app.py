@@ -132,3 +132,21 @@ async def test_missing_index_offers_a_build_and_errors_are_notifications(tmp_pat
 
 def _text(screen) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(str(w.content) for w in screen.query("Static"))
+
+
+@drive
+async def test_command_palette_runs_the_chat_commands(fake_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from textual.command import CommandList, CommandPalette
+
+    app = fake_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press(*ORDERED, "enter")
+        await wait_until(pilot, lambda: app.last_answer() is not None)
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Export conversation")
+        # The palette searches its providers in the background; wait for a match to be listed.
+        await wait_until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: list(tmp_path.glob("rag-chat-*.md")))
+        assert not isinstance(app.screen, CommandPalette)
