@@ -132,7 +132,7 @@ class ChatApp(IndexingMixin):
                     if isinstance(event, Answer):
                         self.call_from_thread(self._answered, view, event)
                     else:
-                        self.call_from_thread(view.append, event)
+                        self.call_from_thread(view.append, event)  # type: ignore[arg-type]
         except RagError as exc:
             self.call_from_thread(self._answer_failed, view, str(exc))
 

@@ -38,7 +38,7 @@ class IndexingMixin(App[None]):
     if TYPE_CHECKING:  # provided by ChatApp
         def _load_holdings(self) -> None: ...
         def _set_state(self, state: str) -> None: ...
-        def _warm(self) -> None: ...
+        _warm: Callable[[], object]
 
     def action_rebuild(self) -> None:
         sources = list(self.assistant.generation().meta.sources) if self.held else [str(bundled_seeds())]
@@ -72,9 +72,10 @@ class IndexingMixin(App[None]):
             with self._lock:
                 report = self.assistant.build(paths) if verb == "build" else self.assistant.update()
         except (RagError, OSError) as exc:
-            self.call_from_thread(self._index_done, None, str(exc))
+            self.call_from_thread(self._index_done, None, str(exc))  # type: ignore[arg-type]
             return
-        self.call_from_thread(self._index_done, report, "Updated" if verb == "update" else "Indexed")
+        self.call_from_thread(self._index_done, report,  # type: ignore[arg-type]
+                              "Updated" if verb == "update" else "Indexed")
 
     def _progress(self, label: str, total: int) -> Callable[[int], None]:
         """`Assistant.progress`: called from the indexing worker, it drives the progress bar."""

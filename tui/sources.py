@@ -26,8 +26,8 @@ class SourcesPane(Vertical):
     SourcesPane #passage-meta { color: $text-muted; margin-bottom: 1; }
     """
 
-    def __init__(self, **kwargs: str) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.answer: Answer | None = None
         self.selected: int | None = None
         self._passage = Text("")
