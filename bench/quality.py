@@ -161,13 +161,20 @@ def plot(curve: list[dict[str, Any]], out: Path, title: str) -> None:
     right.axvspan(0.9, 1.0, ymin=0.6, ymax=1.0, color="green", alpha=0.08, label="target (>=0.9, >=0.6)")
     right.set_xlabel("unanswerable questions abstained")
     right.set_ylabel("answerable: fact + right citation")
-    right.set_xlim(min(x + [0.5]) - 0.02, 1.0)
+    right.set_xlim(min(x + [0.5]) - 0.02, 1.01)
     right.set_ylim(0, 1.0)
     right.legend(fontsize=8, loc="lower left")
     right.grid(alpha=0.3)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
+
+
+def plot_result(result: dict[str, Any], out: Path) -> None:
+    s = result["squad_it_dev"]
+    plot(s["answers_by_threshold"], out.parent / "threshold_curve.png",
+         f"squad_it_dev: {s['answerable']} answerable, {s['unanswerable']} unanswerable questions "
+         f"({result['command']})")
 
 
 def seed_report(rows: list[dict[str, Any]], questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -189,7 +196,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="a seeded sample of N squad_it_dev questions")
     parser.add_argument("--out", default=str(RESULTS / "quality.json"))
+    parser.add_argument("--plot-only", action="store_true", help="redraw the curve from an existing --out")
     args = parser.parse_args()
+    if args.plot_only:
+        result = json.loads(Path(args.out).read_text())
+        plot_result(result, Path(args.out))
+        return
     questions = sample(load_questions(str(SQUAD_QUESTIONS)), args.limit)
     seed_questions = load_questions(str(SEED_QUESTIONS))
     result: dict[str, Any] = {"command": "python bench/quality.py" + (f" --limit {args.limit}" if args.limit else ""),
@@ -224,10 +236,7 @@ def main() -> None:
         with open(out.parent / "rows" / f"quality_{name}.jsonl", "w", encoding="utf-8") as fh:
             fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in items)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    s = result["squad_it_dev"]
-    plot(s["answers_by_threshold"], out.parent / "threshold_curve.png",
-         f"squad_it_dev: {s['answerable']} answerable, {s['unanswerable']} unanswerable questions "
-         f"(python bench/quality.py{' --limit ' + str(args.limit) if args.limit else ''})")
+    plot_result(result, out)
     print(json.dumps({k: v for k, v in result.items() if k != "seed_dev"}, indent=2, ensure_ascii=False)[:6000])
 
 
