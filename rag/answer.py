@@ -32,7 +32,7 @@ class AnswerSentence:
 
     text: str
     citations: tuple[int, ...]
-    support: str = "quoted"  # extractive sentences are verbatim quotes of the cited passage
+    support: str = "quoted"  # extractive: a verbatim quote; generated: supported, partial or unsupported
     char_span: tuple[int, int] | None = None  # where the quote sits in the cited document
 
     def to_json(self) -> dict[str, Any]:
@@ -51,11 +51,15 @@ class Answer:
     engine: str = "extractive"
     timings: dict[str, float] = field(default_factory=dict)
     retrieved: tuple[Hit, ...] = ()  # every passage retrieved, cited or not (for evaluation; not in JSON)
+    incomplete: bool = False  # the engine's stream was cut; the text is what arrived
+    model: str = ""
+    support: str = ""  # generated answers: "3 of 4 sentences supported"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question, "answer": self.text, "abstained": self.abstained,
-            "confidence": round(self.confidence, 4), "engine": self.engine,
+            "confidence": round(self.confidence, 4), "engine": self.engine, "model": self.model,
+            "incomplete": self.incomplete, "support": self.support,
             "sentences": [s.to_json() for s in self.sentences],
             "citations": [c.to_json() for c in self.citations],
             "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},

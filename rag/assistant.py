@@ -7,6 +7,8 @@ reached for as globals. The embedding model loads lazily, on the first embed.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
 
 from index.builder import Builder, ProgressFactory
@@ -18,7 +20,10 @@ from index.search import Searcher
 from index.store import Generation, IndexMeta, IndexStore
 from rag import extractive
 from rag.answer import Answer, AnswerSentence, Citation
+from rag.chat import ChatSession
 from rag.confidence import confidence, threshold
+from rag.engines import Engine, make_engine
+from rag.generate import collect, generate
 from rag.prompts import REFUSAL
 from rag.settings import Settings, bundled_seeds
 
@@ -87,15 +92,44 @@ class Assistant:
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         return self.searcher.search(question, k or self.settings.top_k, self.settings.mode)  # type: ignore[arg-type]
 
-    def ask(self, question: str) -> Answer:
-        """Answer from the documents, or abstain with the nearest passages."""
+    @cached_property
+    def engine(self) -> Engine | None:
+        """The generative engine of the settings, or None for the extractive answerer."""
+        if self.settings.engine == "extractive":
+            return None
+        return make_engine(self.settings.engine, self.settings)
+
+    def ask(self, question: str, on_token: Callable[[str], None] | None = None,
+            session: ChatSession | None = None) -> Answer:
+        """Answer from the documents, or abstain with the nearest passages.
+
+        A generative engine streams its text to `on_token`; with a `session`, a follow-up question is
+        made standalone before retrieval and the turn is recorded.
+        """
+        engine = self.engine
+        searched = question
+        if session is not None:
+            rewrite = (lambda prompt: collect(engine, [{"role": "user", "content": prompt}], max_tokens=64)[0]) \
+                if engine is not None else None
+            searched = session.standalone(question, rewrite)
+        answer = self._answer(question, searched, engine, on_token)
+        if session is not None:
+            session.add(question, searched, answer.text)
+        return answer
+
+    def _answer(self, question: str, searched: str, engine: Engine | None,
+                on_token: Callable[[str], None] | None) -> Answer:
         timings: dict[str, float] = {}
         began = time.perf_counter()
         searcher = self.searcher
-        vector = searcher.embed_query(question)
-        hits = searcher.search(question, self.settings.top_k, self.settings.mode,  # type: ignore[arg-type]
+        vector = searcher.embed_query(searched)
+        hits = searcher.search(searched, self.settings.top_k, self.settings.mode,  # type: ignore[arg-type]
                                query_vector=vector)
         timings["retrieval"] = time.perf_counter() - began
+        if engine is not None:
+            answer = generate(searched, hits, engine, self.embedder.embed, self.settings.strict, on_token)
+            return replace(answer, question=question, timings={**timings, **answer.timings})
+        question = searched
         cands = extractive.candidates(question, hits, searcher.lexical, searcher.langs, vector,
                                       self.embedder.embed)
         chosen = extractive.choose(cands)

