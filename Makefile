@@ -32,6 +32,7 @@ demo: setup
 
 lint: setup-dev
 	$(BIN)/ruff check index rag tui tests bench
+	$(BIN)/mypy index rag tui
 
 test: setup-dev lint
 	$(BIN)/python -m pytest -q

@@ -8,17 +8,19 @@ vectors themselves stay in vectors.npy, so the FAISS file can always be rebuilt 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 EXACT_LIMIT = 200_000
 
 
-def build_dense(vectors: np.ndarray, exact_limit: int = EXACT_LIMIT):  # type: ignore[no-untyped-def]
+def build_dense(vectors: np.ndarray, exact_limit: int = EXACT_LIMIT) -> Any:
     import faiss
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = vectors.shape if vectors.ndim == 2 else (0, 0)
+    index: Any
     if n <= exact_limit:
         index = faiss.IndexFlatIP(dim or 1)
         if n:
@@ -40,10 +42,10 @@ def save_dense(index, path: Path) -> None:  # type: ignore[no-untyped-def]
     faiss.write_index(index, str(path))
 
 
-def load_dense(path: Path):  # type: ignore[no-untyped-def]
+def load_dense(path: Path) -> Any:
     import faiss
 
-    index = faiss.read_index(str(path))
+    index: Any = faiss.read_index(str(path))
     if hasattr(index, "nprobe"):
         index.nprobe = max(16, index.nlist // 64)
     return index

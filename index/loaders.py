@@ -35,7 +35,7 @@ def load(found: Found) -> Document | Skipped:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             return Skipped(found.name, f"not valid UTF-8 text (byte {exc.start}); convert it to UTF-8")
-        result = _html(text) if found.kind == "html" else (text, _headings(text, found.kind), ())
+        result = _html(text) if found.kind == "html" else (text, _headings(text, found.kind), [])
     if isinstance(result, str):
         return Skipped(found.name, result)
     text, headings, pages = result
@@ -66,7 +66,7 @@ def _headings(text: str, kind: str) -> list[tuple[int, str]]:
     return found
 
 
-def _html(source: str) -> tuple[str, list[tuple[int, str]], tuple[()]] | str:
+def _html(source: str) -> tuple[str, list[tuple[int, str]], list[int]] | str:
     """Visible text of an HTML page, one block per line; headings are the h1-h6 elements."""
     from bs4 import BeautifulSoup
 
@@ -81,7 +81,7 @@ def _html(source: str) -> tuple[str, list[tuple[int, str]], tuple[()]] | str:
         if block in heading_texts:
             headings.append((offset, block))
         offset += len(block) + 2
-    return text, headings, ()
+    return text, headings, []
 
 
 def _pdf(found: Found, data: bytes) -> tuple[str, list[tuple[int, str]], list[int]] | str:

@@ -25,8 +25,9 @@ def _quote(text: str, indent: str = "    ", limit: int = 700, focus: tuple[int, 
     if end > limit:
         lo = max(0, focus[0] - limit // 3) if focus else 0
         if lo:  # begin at a paragraph or a word, never inside one
-            para = text.rfind("\n", 0, focus[0] if focus else lo) + 1
-            lo = para if para and (focus[0] if focus else lo) - para <= limit // 2 else text.find(" ", lo) + 1
+            para_start = text.rfind("\n", 0, focus[0] if focus else lo) + 1
+            near = para_start and (focus[0] if focus else lo) - para_start <= limit // 2
+            lo = para_start if near else text.find(" ", lo) + 1
         start, end = lo, min(len(text), lo + limit)
         if end < len(text):
             end = max(text.rfind(" ", start, end), start + 1)

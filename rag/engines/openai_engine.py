@@ -23,14 +23,13 @@ class OpenAIEngine:
 
     def __init__(self, base_url: str, model: str, api_key: Secret, connect_timeout: float = 5.0,
                  read_timeout: float = 60.0, retries: int = RETRIES, backoff: float = BACKOFF_SECONDS) -> None:
-        import httpx
         import openai
 
         self.base_url, self.model = base_url, model
         self.retries, self.backoff = retries, backoff
         self._client = openai.OpenAI(
             base_url=base_url, api_key=api_key.reveal() or "not-needed", max_retries=0,
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout))
+            timeout=openai.Timeout(read_timeout, connect=connect_timeout))
 
     @classmethod
     def from_settings(cls, settings: Any) -> OpenAIEngine:
