@@ -14,17 +14,17 @@ from functools import cached_property
 from index.builder import Builder, ProgressFactory
 from index.chunking import ChunkSettings
 from index.embedder import Embedder, make_embedder
-from index.errors import IndexMismatchError
+from index.errors import IndexMismatchError, SourceError
 from index.records import BuildReport, Hit
 from index.search import Searcher
 from index.store import Generation, IndexMeta, IndexStore
 from rag import extractive
 from rag.answer import Answer, AnswerSentence, Citation
+from rag.bots import DEFAULT_BOT, BotProfile, BotStore
 from rag.chat import ChatSession
 from rag.confidence import confidence, threshold
 from rag.engines import Engine, make_engine
 from rag.generate import collect, generate
-from rag.prompts import REFUSAL
 from rag.settings import Settings, bundled_seeds
 
 
@@ -69,14 +69,27 @@ class Assistant:
         self.__dict__.pop("searcher", None)
         return report
 
+    @cached_property
+    def profile(self) -> BotProfile:
+        return BotStore(self.settings.home, bundled_seeds()).load(self.settings.bot)
+
+    def sources(self) -> list[str]:
+        """What the bot knows: its profile's sources; the bundled seeds for the default bot."""
+        if self.profile.sources:
+            return list(self.profile.sources)
+        if self.profile.name == DEFAULT_BOT:
+            return [str(bundled_seeds())]
+        raise SourceError(f"bot {self.profile.name!r} has no sources; add some with: rag bot edit "
+                          f"{self.profile.name}, or pass paths to: rag index build")
+
     def ensure_index(self) -> BuildReport | None:
-        """Build the default index from the bundled seeds when there is none yet."""
+        """Build the bot's index from its sources when there is none yet."""
         if self.store.exists():
             return None
         # Two first questions at once: the second waits for the first build instead of failing.
         wait, self.wait = self.wait, True
         try:
-            return self.build([str(bundled_seeds())])
+            return self.build(self.sources())
         finally:
             self.wait = wait
 
@@ -113,6 +126,8 @@ class Assistant:
                 if engine is not None else None
             searched = session.standalone(question, rewrite)
         answer = self._answer(question, searched, engine, on_token)
+        if self.profile.citation_style == "list" and not answer.abstained:  # sources listed below only
+            answer = replace(answer, text=" ".join(s.text for s in answer.sentences))
         if session is not None:
             session.add(question, searched, answer.text)
         return answer
@@ -127,7 +142,8 @@ class Assistant:
                                query_vector=vector)
         timings["retrieval"] = time.perf_counter() - began
         if engine is not None:
-            answer = generate(searched, hits, engine, self.embedder.embed, self.settings.strict, on_token)
+            answer = generate(searched, hits, engine, self.embedder.embed, self.settings.strict, on_token,
+                              self.profile.instructions, self.profile.no_answer)
             return replace(answer, question=question, timings={**timings, **answer.timings})
         question = searched
         cands = extractive.candidates(question, hits, searcher.lexical, searcher.langs, vector,
@@ -138,7 +154,8 @@ class Assistant:
         limit = threshold(self.settings.min_confidence)
         if not chosen or conf < limit:
             nearest = tuple(Citation(n, hit) for n, hit in enumerate(hits[:3], start=1))
-            return Answer(question, REFUSAL, (), nearest, True, conf, timings=timings, retrieved=tuple(hits))
+            return Answer(question, self.profile.no_answer, (), nearest, True, conf, timings=timings,
+                          retrieved=tuple(hits))
         numbers: dict[int, int] = {}
         for cand in chosen:
             numbers.setdefault(cand.hit_index, len(numbers) + 1)

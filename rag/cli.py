@@ -84,16 +84,17 @@ def _echo_json(data: Any) -> None:
 @click.option("--embedding-model", "model",
               help="Embedding model: 'all-MiniLM-L6-v2' (bundled, default) or a sentence-transformers folder.")
 @click.option("--embedder", help="Embedding backend name (default sentence-transformers).")
+@click.option("-b", "--bot", help="Which bot to use (default: 'default', the seed article); see: rag bot list.")
 @click.version_option(package_name="rag")
 @click.pass_context
-def cli(ctx: click.Context, home: str | None, model: str | None, embedder: str | None) -> None:
+def cli(ctx: click.Context, home: str | None, model: str | None, embedder: str | None, bot: str | None) -> None:
     """Answer questions from your own documents, offline, with citations.
 
     Documents are split into passages, embedded and stored in a FAISS index plus a BM25 index;
     a question retrieves passages from both and is answered with quotes, each followed by its
     source [n], or with "The documents do not answer this." when the evidence is weak.
     """
-    ctx.obj = {"home": home, "model": model, "embedder": embedder}
+    ctx.obj = {"home": home, "model": model, "embedder": embedder, "bot": bot}
 
 
 @cli.command()
@@ -177,7 +178,7 @@ def index() -> None:
 
 
 @index.command("build")
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @click.option("--chunk-size", type=int, help="Chunk size in model tokens (default 254: all the default model reads).")
 @click.option("--chunk-overlap", type=int, help="Overlap between chunks in tokens (default 50).")
 @click.option("--max-file-mb", type=float, help="Skip files larger than this (default 50).")
@@ -189,6 +190,8 @@ def index_build(ctx: click.Context, paths: tuple[str, ...], chunk_size: int | No
                 max_file_mb: float | None, as_json: bool, quiet: bool, wait: bool) -> None:
     """Index PATHS (files, folders, globs) from scratch, replacing the current index.
 
+    With no PATHS, the bot's own sources (its profile) are indexed.
+
     Supported: .txt .md .html .pdf. Hidden folders are skipped; unreadable, binary, empty or
     oversized files are skipped with a reason listed at the end. The old index stays in use
     until the new one is complete.
@@ -198,7 +201,7 @@ def index_build(ctx: click.Context, paths: tuple[str, ...], chunk_size: int | No
     assistant, progress = _assistant(ctx, quiet or as_json, wait, chunk_size=chunk_size,
                                      chunk_overlap=chunk_overlap, max_file_mb=max_file_mb)
     with progress:
-        report = assistant.build(list(paths))
+        report = assistant.build(list(paths) or assistant.sources())
     click.echo(json.dumps(render.report_json(report), indent=2) if as_json else render.report_text(report))
 
 
@@ -251,6 +254,15 @@ def eval_cmd(ctx: click.Context, file: str, as_json: bool, out: str | None, top_
     click.echo(json.dumps(result, indent=2) if as_json else summary_text(result))
 
 
+def _add_builtin_groups() -> None:
+    """Command groups kept in their own modules, so this one stays about the core commands."""
+    from rag.cli_bots import bot
+    from rag.serve import serve
+
+    cli.add_command(bot)
+    cli.add_command(serve)
+
+
 def _add_plugin_commands() -> None:
     """Commands from other packages (`rag chat` from `tui`), found through the `rag.commands`
     entry-point group, so that `rag` itself never imports them: the dependency points tui -> rag.
@@ -268,6 +280,7 @@ def _add_plugin_commands() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every expected failure into one line and an exit code."""
     try:
+        _add_builtin_groups()
         _add_plugin_commands()
         cli.main(args=argv, prog_name="rag", standalone_mode=False)
     except click.exceptions.Exit as exc:

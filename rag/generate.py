@@ -22,10 +22,14 @@ from rag.prompts import INCOMPLETE_MARK, PASSAGE, REFUSAL, SYSTEM_PROMPT, USER_P
 Embed = Callable[[list[str]], np.ndarray]
 
 
-def messages_for(question: str, hits: list[Hit], boundary: str) -> list[dict[str, str]]:
+def messages_for(question: str, hits: list[Hit], boundary: str, instructions: str = "",
+                 refusal: str = REFUSAL) -> list[dict[str, str]]:
     passages = "\n\n".join(PASSAGE.format(n=n, location=h.chunk.location, text=h.chunk.text)
                            for n, h in enumerate(hits, start=1))
-    return [{"role": "system", "content": SYSTEM_PROMPT.format(boundary=boundary, refusal=REFUSAL)},
+    system = SYSTEM_PROMPT.format(boundary=boundary, refusal=refusal)
+    if instructions.strip():  # the bot's persona comes first; the rules about data and citations last
+        system = f"{instructions.strip()}\n\n{system}"
+    return [{"role": "system", "content": system},
             {"role": "user", "content": USER_PROMPT.format(boundary=boundary, passages=passages, question=question)}]
 
 
@@ -46,21 +50,23 @@ def collect(engine: Engine, messages: list[dict[str, str]], on_token: Callable[[
 
 
 def generate(question: str, hits: list[Hit], engine: Engine, embed: Embed, strict: bool = False,
-             on_token: Callable[[str], None] | None = None) -> Answer:
+             on_token: Callable[[str], None] | None = None, instructions: str = "",
+             refusal: str = REFUSAL) -> Answer:
     began = time.perf_counter()
     if not hits:
-        return Answer(question, REFUSAL, (), (), True, 0.0, engine=engine.name, model=engine.model)
-    raw, cut = collect(engine, messages_for(question, hits, new_boundary()), on_token)
+        return Answer(question, refusal, (), (), True, 0.0, engine=engine.name, model=engine.model)
+    raw, cut = collect(engine, messages_for(question, hits, new_boundary(), instructions, refusal), on_token)
     timings = {"generation": time.perf_counter() - began}
     sentences = verify.check(raw, hits, embed)
     timings["check"] = time.perf_counter() - began - timings["generation"]
     if strict:
         sentences = [s for s in sentences if s.support != verify.UNSUPPORTED]
-    abstained = not sentences or all(REFUSAL.rstrip(".") in s.text for s in sentences)
+    abstained = not sentences or all(refusal.rstrip(".") in s.text or REFUSAL.rstrip(".") in s.text
+                                     for s in sentences)
     cited = sorted({n for s in sentences for n in s.citations})
     citations = tuple(Citation(n, hits[n - 1]) for n in cited) if not abstained else \
         tuple(Citation(n, h) for n, h in enumerate(hits[:3], start=1))
-    text = REFUSAL if abstained and not cut else " ".join(
+    text = refusal if abstained and not cut else " ".join(
         s.text + "".join(f" [{n}]" for n in s.citations) for s in sentences)
     if cut:
         text = f"{text} {INCOMPLETE_MARK}".strip()

@@ -15,7 +15,7 @@ from typing import Any
 from index.errors import ConfigError
 from rag.secrets import Secret
 
-DEFAULT_KB = "default"
+DEFAULT_KB = "default"  # the default bot's name (rag.bots.DEFAULT_BOT)
 
 
 def default_home() -> Path:
@@ -35,6 +35,7 @@ def bundled_seeds() -> Path:
 @dataclass(frozen=True)
 class Settings:
     home: Path
+    bot: str = DEFAULT_KB  # which bot (profile + index) to use; see rag.bots
     embedder: str = "sentence-transformers"  # a name in index.embedder.EMBEDDERS
     model: str = ""  # "": the backend's default (all-MiniLM-L6-v2, bundled), or a sentence-transformers folder
     device: str = "cpu"
@@ -57,11 +58,14 @@ class Settings:
 
     @property
     def index_root(self) -> Path:
-        return self.home / "indexes" / DEFAULT_KB
+        return self.home / "indexes" / self.bot
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
-        """Defaults < config file < environment < explicit overrides (flags); None overrides are ignored."""
+        """Defaults < config file < the bot's profile < environment < flags; None overrides are ignored.
+
+        Profile values count as explicitly configured only where they differ from a profile's defaults.
+        """
         home = Path(overrides.pop("home", None) or default_home())
         values: dict[str, Any] = {}
         config = home / "config.toml"
@@ -71,6 +75,8 @@ class Settings:
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise ConfigError(f"{config}: not valid TOML ({exc}); fix or delete the file") from exc
         names = {f.name: f for f in fields(cls) if f.name not in ("home", "explicit")}
+        bot = overrides.get("bot") or os.environ.get("RAG_BOT") or values.get("bot") or DEFAULT_KB
+        values.update(_profile_values(home, str(bot)))
         for name in names:
             env = os.environ.get(f"RAG_{name.upper()}")
             if env is not None:
@@ -109,3 +115,12 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
         return kind(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name}={value!r} is not a valid {kind.__name__}") from exc
+
+
+def _profile_values(home: Path, bot: str) -> dict[str, Any]:
+    """The settings a bot's profile sets away from the profile defaults."""
+    from rag.bots import BotProfile, BotStore
+
+    defaults = BotProfile(name=bot).settings_overrides()
+    profile = BotStore(home, bundled_seeds()).load(bot).settings_overrides()
+    return {key: value for key, value in profile.items() if defaults.get(key) != value}
