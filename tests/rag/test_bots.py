@@ -128,7 +128,8 @@ def test_wrong_key_bad_json_and_limits(server: str) -> None:
 
 
 def test_several_concurrent_clients(server: str) -> None:
-    questions = [QUESTION, "Con quale azienda rivaleggia Coze?", "Quali chip usava ByteDance prima delle restrizioni?"] * 2
+    questions = [QUESTION, "Con quale azienda rivaleggia Coze?",
+                 "Quali chip usava ByteDance prima delle restrizioni?"] * 2
     expected = ["100.000", "OpenAI", "NVIDIA"] * 2
 
     def ask(question: str) -> str:
