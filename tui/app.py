@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -25,10 +26,11 @@ from index.embedder import DEFAULT_MODEL, Embedder
 from index.errors import RagError
 from rag.answer import Answer
 from rag.assistant import Assistant
+from rag.engines import ENGINES
 from rag.render import answer_text
 from rag.settings import DEFAULT_KB, Settings
 from tui.conversation import AnswerView, Conversation, QuestionView
-from tui.engine import ENGINES, Engine, make_engine
+from tui.engine import Answerer
 from tui.format import CITE_SCHEME, export_markdown
 from tui.indexing import IndexingMixin
 from tui.prompt import PromptInput
@@ -56,16 +58,17 @@ class ChatApp(IndexingMixin):
         Binding("f5", "update", "Update index"),
     ]
 
-    def __init__(self, settings: Settings, assistant: Assistant, engine: Engine, export_dir: Path) -> None:
+    def __init__(self, answerer: Answerer, export_dir: Path) -> None:
         super().__init__()
-        self.settings, self.assistant, self.engine, self.export_dir = settings, assistant, engine, export_dir
+        self.answerer, self.export_dir = answerer, export_dir
+        self.assistant, self.settings = answerer.assistant, answerer.assistant.settings
         self.held: Holdings | None = None
         self.state = "starting"
         self.status_line = ""
         self.ready = False  # the engine is warm: the next answer needs no model load
         self._lock = threading.Lock()
         self._current: AnswerView | None = None
-        assistant.progress = self._progress
+        self.assistant.progress = self._progress
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -102,7 +105,7 @@ class ChatApp(IndexingMixin):
         held = self.held
         model = held.model if held else (self.settings.model or DEFAULT_MODEL)
         size = f" · {held.chunks} passages in {held.files} file{'s' * (held.files != 1)}" if held else ""
-        line = f"kb {DEFAULT_KB} · engine {self.engine.name} · model {model}{size} · {state}"
+        line = f"kb {DEFAULT_KB} · engine {self.answerer.label} · model {model}{size} · {state}"
         self.status_line = line
         self.query_one("#status", Static).update(Text(line))
 
@@ -124,20 +127,28 @@ class ChatApp(IndexingMixin):
     @work(thread=True, exclusive=True, group="answer", exit_on_error=False)
     def _answer(self, question: str, view: AnswerView) -> None:
         worker = get_current_worker()
+
+        def show(fragment: str) -> None:
+            if worker.is_cancelled:
+                raise _Cancelled  # stops a generative engine mid-stream: nobody reads the rest
+            self.call_from_thread(view.append, fragment)  # type: ignore[arg-type]
+
         try:
             with self._lock:
-                for event in ([] if worker.is_cancelled else self.engine.stream(question)):
-                    if worker.is_cancelled:
-                        return
-                    if isinstance(event, Answer):
-                        self.call_from_thread(self._answered, view, event)
-                    else:
-                        self.call_from_thread(view.append, event)  # type: ignore[arg-type]
-        except RagError as exc:
+                if worker.is_cancelled:
+                    return
+                answerer = self.answerer  # read under the lock: an engine switch swaps it under the lock
+                answer = answerer.answer(question, show)
+        except _Cancelled:
+            return
+        except RagError as exc:  # EngineError included: endpoint down, key refused, model missing
             self.call_from_thread(self._answer_failed, view, str(exc))
+            return
+        if not worker.is_cancelled:
+            self.call_from_thread(self._answered, view, answer, answerer.generative)  # type: ignore[arg-type]
 
-    def _answered(self, view: AnswerView, answer: Answer) -> None:
-        view.finish(answer)
+    async def _answered(self, view: AnswerView, answer: Answer, rewrite: bool = False) -> None:
+        await view.finish(answer, rewrite)
         if view.answer is answer:
             self.query_one(SourcesPane).show(answer)
             self.ready = True
@@ -181,6 +192,7 @@ class ChatApp(IndexingMixin):
     async def action_new_conversation(self) -> None:
         self.action_cancel()
         self._current = None
+        self.answerer.reset()
         conversation = self.query_one(Conversation)
         await conversation.remove_children()
         await conversation.mount(Welcome(self.held))
@@ -223,15 +235,27 @@ class ChatApp(IndexingMixin):
 
     # ---- background loading -------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def _warm(self) -> None:
+    def _warm(self, engine: str | None = None) -> None:
+        """Warm the answerer; with `engine`, first switch to it (kept only if it warms: a bad engine
+        setting leaves the chat answering as before)."""
         try:
             with self._lock:
-                self.engine.warm()
-        except RagError as exc:
-            self.call_from_thread(self.notify, str(exc), title="Cannot load", severity="error")
-            self.call_from_thread(self._set_state, "error")
+                answerer = self.answerer if engine is None else self.answerer.switched(engine)
+                answerer.warm()
+                # Swapped under the lock, so that indexing and answering never see half a switch.
+                self.answerer, self.assistant, self.settings = answerer, answerer.assistant, answerer.assistant.settings
+        except RagError as exc:  # EngineError included
+            self.call_from_thread(self._warm_failed, str(exc), engine)  # type: ignore[arg-type]
             return
         self.call_from_thread(self._warmed)
+
+    def _warm_failed(self, message: str, engine: str | None) -> None:
+        if engine is None:
+            self.notify(message, title="Cannot load", severity="error")
+            self._set_state("error")
+        else:
+            self.notify(message, title=f"Cannot switch to the {engine} engine", severity="error")
+            self._set_state("ready" if self.ready else "error")
 
     def _warmed(self) -> None:
         self.ready = True
@@ -264,20 +288,25 @@ class ChatApp(IndexingMixin):
                                 lambda n=name: self.switch_engine(n))  # type: ignore[misc]
 
     def switch_engine(self, name: str) -> None:
-        if name == self.engine.name:
+        """Answer with engine `name` from now on, in the same conversation (the switch waits for a
+        running answer or indexing); an engine that cannot be made is a notification."""
+        if name == self.answerer.name:
             self.notify(f"Already answering with the {name} engine.")
             return
-        self.engine = make_engine(name, self.assistant)
-        self.ready = False
-        self._set_state("loading model…")
-        self._warm()
+        self._set_state(f"switching to {name}…")
+        self._warm(name)
 
 
-def make_app(settings: Settings | None = None, embedder: Embedder | None = None, engine: str | Engine = "extractive",
+class _Cancelled(Exception):
+    """Raised from the answer's stream callback once the answer is cancelled."""
+
+
+def make_app(settings: Settings | None = None, embedder: Embedder | None = None, engine: str | None = None,
              export_dir: Path | None = None) -> ChatApp:
-    """The chat app for `settings` (loaded from config and env when None). Nothing is loaded yet:
-    the index opens on mount and the model in a background worker."""
+    """The chat app for `settings` (loaded from config and env when None), answering with `engine`
+    (a name in `rag.engines.ENGINES`; None: the settings' engine). Nothing is loaded yet: the index
+    opens on mount, the models in a background worker."""
     settings = settings or Settings.load()
-    assistant = Assistant(settings, embedder=embedder)
-    chosen = make_engine(engine, assistant) if isinstance(engine, str) else engine
-    return ChatApp(settings, assistant, chosen, export_dir or Path.cwd())
+    if engine is not None and engine != settings.engine:
+        settings = replace(settings, engine=engine)
+    return ChatApp(Answerer(Assistant(settings, embedder=embedder)), export_dir or Path.cwd())

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import click
 
+from rag.engines import ENGINES  # a tuple of names; the engines themselves load only when made
+
 
 @click.command()
 @click.option("-k", "--top-k", type=click.IntRange(1, 50), help="Passages to retrieve per question (default 5).")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), help="Retrieval mode.")
-@click.option("--engine", default="extractive", show_default=True, help="Answer engine.")
+@click.option("--engine", type=click.Choice(ENGINES),
+              help="Answer engine (default: the configured one, else extractive); Ctrl+P switches it.")
 @click.pass_context
-def chat(ctx: click.Context, top_k: int | None, mode: str | None, engine: str) -> None:
+def chat(ctx: click.Context, top_k: int | None, mode: str | None, engine: str | None) -> None:
     """Chat with your documents in the terminal (Textual): answers stream in with citations [n];
     pick one to see the passage. Ctrl+P opens the command palette, Ctrl+Q quits."""
     from rag.settings import Settings
     from tui.app import make_app
 
-    settings = Settings.load(**{**(ctx.obj or {}), "top_k": top_k, "mode": mode})
-    make_app(settings, engine=engine).run()
+    settings = Settings.load(**{**(ctx.obj or {}), "top_k": top_k, "mode": mode, "engine": engine})
+    make_app(settings).run()

@@ -12,6 +12,7 @@ from textual.widgets import Markdown, Static
 
 from rag.answer import Answer
 from rag.terminal import safe
+from tui.format import answer_markdown
 
 
 class QuestionView(Static):
@@ -31,7 +32,7 @@ class AnswerView(Vertical):
     AnswerView { height: auto; padding: 0 1; }
     AnswerView Markdown { margin: 0; padding: 0; background: transparent; }
     AnswerView .note { color: $text-muted; }
-    AnswerView.-cancelled .note, AnswerView.-failed .note { color: $warning; }
+    AnswerView.-cancelled .note, AnswerView.-failed .note, AnswerView.-incomplete .note { color: $warning; }
     """
 
     def __init__(self, question: str) -> None:
@@ -50,22 +51,34 @@ class AnswerView(Vertical):
         if self.state == "answering":
             await self.markdown.append(fragment)
 
-    def finish(self, answer: Answer) -> None:
+    async def finish(self, answer: Answer, rewrite: bool = False) -> None:
+        """Show `answer` as done. `rewrite`: replace the streamed text with the checked answer (its
+        citations as links, those to passages not retrieved and, when strict, unsupported sentences gone)."""
         if self.state != "answering":
             return
         self.state, self.answer = "done", answer
-        if answer.abstained:
-            note = "no answer in the documents; nearest passages in the sources pane"
-        else:
-            n = len(answer.citations)
-            note = f"{answer.engine} · {n} source{'s' * (n != 1)} · select [n] to see the passage"
-        self.note.update(Text(note))
+        if rewrite:
+            await self.markdown.update(answer_markdown(answer, links=True))
+        self.set_class(answer.incomplete, "-incomplete")
+        self.note.update(Text(answer_note(answer)))
 
     def stop(self, state: str, why: str) -> None:
         if self.state == "answering":
             self.state = state
             self.add_class(f"-{state}")
             self.note.update(Text(why))
+
+
+def answer_note(answer: Answer) -> str:
+    """The line under an answer: the engine (and model), how well the text is supported, the sources."""
+    parts = ["incomplete: the stream was cut"] if answer.incomplete else []
+    if answer.abstained:
+        return " · ".join([*parts, "no answer in the documents; nearest passages in the sources pane"])
+    parts.append(f"{answer.engine} ({answer.model})" if answer.model else answer.engine)
+    if answer.support:
+        parts.append(answer.support)
+    n = len(answer.citations)
+    return " · ".join([*parts, f"{n} source{'s' * (n != 1)}", "select [n] to see the passage"])
 
 
 class Conversation(VerticalScroll):

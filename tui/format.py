@@ -23,12 +23,39 @@ HIGHLIGHT = "bold black on yellow"
 _INLINE = re.compile(r"([\\`*_\[\]<>|~$])")  # marks that act anywhere in a line
 _LEADING = re.compile(r"^([#>+\-=]|\d+[.)])")  # marks that act at the start of a block
 _ENTITY = re.compile(r"&(?=#?\w+;)")
+_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark: each one may be escaped
 
 
 def escape_md(text: str) -> str:
     """Plain text as Markdown that renders exactly as written, on one line, and stays readable raw."""
     out = _ENTITY.sub(r"\\&", _INLINE.sub(r"\\\1", " ".join(safe(text).split())))
     return _LEADING.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], out)
+
+
+def escape_stream(piece: str) -> str:
+    """A piece of streamed model text as Markdown that renders as written wherever the stream was cut.
+
+    `escape_md` needs the whole line (a `1` then `. x` is a list; `&` then `amp;` an entity), so a
+    piece escapes every ASCII punctuation mark instead, which CommonMark always renders literally,
+    and turns each run of whitespace (newlines too) into one space: the text stays one paragraph.
+    The checked answer replaces it when the stream ends."""
+    return _PUNCT.sub(r"\\\1", re.sub(r"\s+", " ", safe(piece)))
+
+
+class StreamEscaper:
+    """`escape_stream` for the consecutive pieces of one answer: the answer starts with no space, and
+    a space ending one piece is not doubled by the next (whitespace collapses across the cut too)."""
+
+    def __init__(self) -> None:
+        self._space = True
+
+    def __call__(self, piece: str) -> str:
+        text = escape_stream(piece)
+        if self._space:
+            text = text.lstrip(" ")
+        if text:
+            self._space = text.endswith(" ")
+        return text
 
 
 def cite_link(n: int) -> str:

@@ -10,10 +10,12 @@ from textual.widgets.option_list import Option
 
 from rag.answer import Answer
 from rag.terminal import safe
+from rag.verify import PARTIAL, SUPPORTED, UNSUPPORTED
 from tui.format import cited_spans, passage, scores, where
 
 EMPTY = "Ask a question; the passages it cites show here."
-SUPPORT_MARKS = {"quoted": "✓", "supported": "✓", "partial": "~", "unsupported": "✗"}
+QUOTED = "quoted"  # an extractive sentence: a verbatim quote (the default of rag.answer.AnswerSentence)
+SUPPORT_MARKS = {QUOTED: "✓", SUPPORTED: "✓", PARTIAL: "~", UNSUPPORTED: "✗"}
 
 
 class SourcesPane(Vertical):
@@ -72,10 +74,11 @@ class SourcesPane(Vertical):
         meta = Text(scores(cit.hit))
         if self.answer.abstained:
             meta.append("\nnearest passage: the answer abstained")
+        uncited = not self.answer.abstained  # an uncited sentence (unsupported) shows under every source
         for sentence in self.answer.sentences:
-            if n in sentence.citations:
+            if n in sentence.citations or (uncited and not sentence.citations):
                 mark = SUPPORT_MARKS.get(sentence.support, "?")
-                meta.append(f"\n{mark} {sentence.support}: ")
+                meta.append(f"\n{mark} {sentence.support}{'' if sentence.citations else ', cites nothing'}: ")
                 meta.append(_short(sentence.text), style="italic")
         spans = cited_spans(self.answer, n)
         self._detail(Text(f"[{n}] {where(cit.hit)}"), meta, passage(cit.hit.chunk.text, spans))

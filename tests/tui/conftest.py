@@ -14,8 +14,10 @@ import pytest
 from textual.pilot import Pilot
 
 from index.embedder import HashEmbedder
-from rag.answer import Answer
 from rag.assistant import Assistant
+from rag.engines import Engine, EngineError
+from rag.engines.base import Message
+from rag.engines.fake import FakeEngine
 from rag.settings import Settings
 from tests.conftest import SEEDS
 from tui.app import ChatApp, make_app
@@ -62,23 +64,36 @@ def fake_app(fake_home: Path, tmp_path: Path) -> Callable[..., ChatApp]:
     return make
 
 
-class GatedEngine:
-    """A streaming engine that stops after its first fragment until the test opens the gate."""
-
-    name = "gated"
+class GatedEngine(FakeEngine):
+    """The fake engine (it quotes passage [1]), stopping after its first word until the test opens the gate."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.gate = threading.Event()
         self.finished = threading.Event()
+        self.pieces = 0  # how many were yielded
 
-    def warm(self) -> None:
-        return None
-
-    def stream(self, question: str) -> Iterator[str | Answer]:
+    def stream(self, messages: list[Message], max_tokens: int = 512) -> Iterator[str]:
         try:
-            yield "Partial "
-            self.gate.wait(20)
-            yield "rest of the answer"
-            yield Answer(question, "Partial rest of the answer", (), (), False, 1.0, engine="gated")
+            for i, piece in enumerate(super().stream(messages, max_tokens)):
+                if i == 1:
+                    self.gate.wait(20)
+                self.pieces += 1
+                yield piece
         finally:
             self.finished.set()
+
+
+class DownEngine(FakeEngine):
+    """An engine whose endpoint is down: every answer fails, as `openai` fails on a refused connection."""
+
+    MESSAGE = "cannot reach http://127.0.0.1:9/v1; is the server running?"
+
+    def stream(self, messages: list[Message], max_tokens: int = 512) -> Iterator[str]:
+        raise EngineError(self.MESSAGE)
+
+
+def use_engine(app: ChatApp, engine: Engine) -> None:
+    """Answer with `engine`, an engine object rather than a name (`Assistant.engine` is made from the
+    settings on first use; setting it first is the one seam for an engine no setting names)."""
+    app.assistant.engine = engine

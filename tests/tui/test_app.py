@@ -8,7 +8,7 @@ from textual.widgets import Markdown, OptionList
 
 from rag.prompts import REFUSAL
 from rag.settings import Settings
-from tests.tui.conftest import GatedEngine, drive, notes, wait_until
+from tests.tui.conftest import GatedEngine, drive, notes, use_engine, wait_until
 from tui.app import make_app
 from tui.conversation import AnswerView
 from tui.prompt import PromptInput
@@ -58,20 +58,23 @@ async def test_citations_are_selectable_by_link_and_by_keyboard(fake_app) -> Non
 @drive
 async def test_escape_cancels_a_running_answer_and_typing_goes_on(fake_app) -> None:  # type: ignore[no-untyped-def]
     engine = GatedEngine()
-    app = fake_app(engine=engine)
+    app = fake_app(engine="fake")
+    use_engine(app, engine)
     async with app.run_test() as pilot:
         await pilot.press(*"first?", "enter")
         view = app.query_one(AnswerView)
-        await wait_until(pilot, lambda: "Partial" in view.markdown.source)
+        await wait_until(pilot, lambda: view.markdown.source)  # the first word streamed in
+        streamed = view.markdown.source
         await pilot.press(*"still typing")  # the input is never blocked by an answer
         assert app.query_one(PromptInput).text == "still typing"
         await pilot.press("escape")
         assert view.state == "cancelled" and "cancelled" in str(view.note.content)
         engine.gate.set()
         await wait_until(pilot, engine.finished.is_set)
+        assert engine.pieces == 2  # the stream was dropped at the next piece, not read to its end
         await pilot.pause(0.1)
-        assert "rest" not in view.markdown.source and view.answer is None
-        assert app.state == "ready"
+        assert view.markdown.source == streamed and view.answer is None
+        assert app.state == "ready" and app.answerer.session.turns == []
 
 
 @drive

@@ -8,7 +8,7 @@ from markdown_it import MarkdownIt
 
 from index.records import Chunk, Hit
 from rag.answer import Answer, AnswerSentence, Citation
-from tui.format import answer_markdown, cite_link, escape_md, export_markdown, passage
+from tui.format import StreamEscaper, answer_markdown, cite_link, escape_md, escape_stream, export_markdown, passage
 
 NASTY = ["[1] not a link", "*bold?* _x_ `code` <b>tag</b>", "# not a heading", "1. not a list", "- nor this",
          "a &amp; b | c ~~d~~ \\ back", "[x](http://e.vil) ![img](y)", "50% $5 {braces} (parens)", "> quote"]
@@ -26,6 +26,18 @@ def _rendered_text(markdown: str) -> str:
 @pytest.mark.parametrize("text", NASTY)
 def test_escaped_document_text_renders_as_written(text: str) -> None:
     assert _rendered_text(escape_md(text)) == text
+
+
+@pytest.mark.parametrize("text", [*NASTY, "12. not a list", "a &amp; b", "## no heading"])
+def test_streamed_text_renders_as_written_wherever_the_stream_is_cut(text: str) -> None:
+    for cut in range(len(text) + 1):
+        assert _rendered_text(escape_stream(text[:cut]) + escape_stream(text[cut:])) == text, cut
+
+
+def test_streamed_whitespace_keeps_one_paragraph() -> None:
+    escape = StreamEscaper()
+    pieces = [" ", "One ", "line\n\n", "    - not code ", "\x1b[2Jnor\ta list"]
+    assert "".join(escape(p) for p in pieces) == "One line \\- not code nor a list"
 
 
 def test_escape_strips_terminal_control_sequences() -> None:

@@ -67,3 +67,14 @@ def test_retrieved_passages(snap_compare, fake_home: Path) -> None:  # type: ign
 
     app = make_app(Settings(home=fake_home), embedder=HashEmbedder())
     assert snap_compare(app, terminal_size=SIZE, run_before=_steady(ask_and_show))
+
+
+def test_generated_answer_with_support(snap_compare, fake_home: Path) -> None:  # type: ignore[no-untyped-def]
+    async def ask(pilot: Pilot) -> None:
+        app = pilot.app
+        assert isinstance(app, ChatApp)
+        app.ask("Quante unità di chip ha ordinato ByteDance?")
+        await wait_until(pilot, lambda: app.last_answer() is not None)
+
+    app = make_app(Settings(home=fake_home), embedder=HashEmbedder(), engine="fake")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_steady(ask))
