@@ -30,8 +30,10 @@ from rag.settings import Settings, bundled_seeds
 
 class Assistant:
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
-                 progress: ProgressFactory | None = None, wait: bool = False) -> None:
+                 progress: ProgressFactory | None = None, wait: bool = False, engine: Engine | None = None) -> None:
         settings.check()
+        if engine is not None:  # a ready engine (tests, the TUI) instead of the one the settings name
+            self.__dict__["engine"] = engine
         self.settings, self.wait = settings, wait  # wait: queue behind another writer instead of failing
         self._embedder = embedder
         self.progress = progress

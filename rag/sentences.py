@@ -22,15 +22,19 @@ class Sentence:
     end: int
 
 
-def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
-    """Sentences of `text`, with spans shifted by `offset` (the passage's start in its document)."""
+def split_sentences(text: str, offset: int = 0, min_chars: int = MIN_CHARS) -> list[Sentence]:
+    """Sentences of `text`, with spans shifted by `offset` (the passage's start in its document).
+
+    Pieces shorter than `min_chars` are dropped (answers quote whole sentences); a check of a
+    generated answer passes 1, so that nothing it says goes unchecked.
+    """
     out: list[Sentence] = []
     pos = 0
     for match in [*_BOUNDARY.finditer(text), None]:
         end = match.start() if match else len(text)
         piece = text[pos:end]
         stripped = piece.strip()
-        if len(stripped) >= MIN_CHARS:
+        if len(stripped) >= min_chars:
             lead = len(piece) - len(piece.lstrip())
             out.append(Sentence(stripped, offset + pos + lead, offset + pos + lead + len(stripped)))
         if match:

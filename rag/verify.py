@@ -35,7 +35,7 @@ _FACT = re.compile(r"\b\w*\d[\w.,]*\b|(?<![.!?]\s)(?<!^)\b[A-ZÀ-Ý][\w’'-]*[A
 
 def check(answer: str, hits: Sequence[Hit], embed: Callable[[list[str]], np.ndarray]) -> list[AnswerSentence]:
     """Split `answer` into sentences, keep valid citations, and mark each sentence's support."""
-    pieces = [s.text for s in split_sentences(answer)] or ([answer.strip()] if answer.strip() else [])
+    pieces = [s.text for s in split_sentences(answer, min_chars=1)]
     parsed: list[tuple[str, tuple[int, ...]]] = []
     for piece in pieces:
         cited = tuple(dict.fromkeys(int(n) for n in _CITE.findall(piece) if 1 <= int(n) <= len(hits)))

@@ -31,6 +31,9 @@ class FakeEngine:
 
     @staticmethod
     def _quote(prompt: str) -> str:
+        rewrite = re.search(r"^Last question: (.+)$", prompt, re.M)
+        if rewrite:  # asked to make a follow-up standalone: a fake has no better idea than the question
+            return rewrite.group(1)
         match = re.search(r"^\[1\] \([^)]*\)\n(.+?[.!?])(\s|$)", prompt, re.M | re.S)
         if not match:
             return "The documents do not answer this."

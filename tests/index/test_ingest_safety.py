@@ -93,3 +93,34 @@ def test_fuzz_config_parser(tmp_path: Path, data: bytes) -> None:
         Settings.load(home=home).check()
     except ConfigError as exc:  # the only way it may fail, with a message
         assert str(exc)
+
+
+def test_a_corpus_of_every_bad_file_builds_and_lists_them(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.index.test_sources import make_bad_corpus
+
+    docs = tmp_path / "docs"
+    expected = make_bad_corpus(docs)
+    (docs / "escape.txt").symlink_to(tmp_path / "outside.txt")
+    (tmp_path / "outside.txt").write_text("fuori\n")
+    (docs / "blank.pdf").write_bytes(make_pdf([""]))
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    with open(os.fsencode(docs) + b"/nome\xff.txt", "wb") as fh:
+        fh.write(b"Un file dal nome non UTF-8 ma dal contenuto valido.\n")
+    env = {**os.environ, "RAG_HOME": str(tmp_path / "home")}
+    proc = subprocess.run([sys.executable, "-m", "rag", "--embedder", "hash", "index", "build", str(docs),
+                           "--max-file-mb", "0.002", "--json"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["files_indexed"] == 2  # good.txt and the file with the undecodable name
+    skipped = {Path(s["path"]).name: s["reason"] for s in report["skipped"]}
+    for name in [*expected, "escape.txt", "blank.pdf", "broken.pdf"]:
+        assert name in skipped, (name, skipped)
+    text = subprocess.run([sys.executable, "-m", "rag", "--embedder", "hash", "index", "info"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert text.returncode == 0 and "Skipped at the last build: 11 file(s)" in text.stdout, text.stdout
