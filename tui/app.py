@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -26,9 +27,11 @@ from index.embedder import DEFAULT_MODEL, Embedder
 from index.errors import RagError
 from rag.answer import Answer
 from rag.assistant import Assistant
+from rag.bots import BotProfile
 from rag.engines import ENGINES
 from rag.render import answer_text
-from rag.settings import DEFAULT_KB, Settings
+from rag.settings import Settings
+from tui.bots import BotsMixin
 from tui.conversation import AnswerView, Conversation, QuestionView
 from tui.engine import Answerer
 from tui.format import CITE_SCHEME, export_markdown
@@ -39,7 +42,7 @@ from tui.sources import SourcesPane
 from tui.welcome import Holdings, Welcome, holdings
 
 
-class ChatApp(IndexingMixin):
+class ChatApp(BotsMixin, IndexingMixin):
     TITLE = "rag chat"
     CSS = """
     #chat { width: 3fr; }
@@ -58,9 +61,11 @@ class ChatApp(IndexingMixin):
         Binding("f5", "update", "Update index"),
     ]
 
-    def __init__(self, answerer: Answerer, export_dir: Path) -> None:
+    def __init__(self, answerer: Answerer, export_dir: Path, overrides: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.answerer, self.export_dir = answerer, export_dir
+        self.overrides = dict(overrides or {})  # kept when switching bots
+        self.profile: BotProfile | None = None
         self.assistant, self.settings = answerer.assistant, answerer.assistant.settings
         self.held: Holdings | None = None
         self.state = "starting"
@@ -85,7 +90,7 @@ class ChatApp(IndexingMixin):
     def on_mount(self) -> None:
         self.query_one(PromptInput).focus()
         self._load_holdings()
-        self.query_one(Conversation).mount(Welcome(self.held))
+        self.query_one(Conversation).mount(Welcome(self.held, self.profile))
         if self.held:
             self._set_state("loading model…")
             self._warm()
@@ -94,6 +99,12 @@ class ChatApp(IndexingMixin):
 
     # ---- status -------------------------------------------------------------------------------
     def _load_holdings(self) -> None:
+        """What the bot's index holds, and its profile (for the welcome), read anew."""
+        try:
+            self.profile = self.assistant.profile
+        except RagError as exc:  # a profile broken since the chat opened: the welcome falls back
+            self.profile = None
+            self.notify(str(exc), title="Bot", severity="error")
         try:
             self.held = holdings(self.settings)
         except RagError as exc:
@@ -105,7 +116,7 @@ class ChatApp(IndexingMixin):
         held = self.held
         model = held.model if held else (self.settings.model or DEFAULT_MODEL)
         size = f" · {held.chunks} passages in {held.files} file{'s' * (held.files != 1)}" if held else ""
-        line = f"kb {DEFAULT_KB} · engine {self.answerer.label} · model {model}{size} · {state}"
+        line = f"bot {self.settings.bot} · engine {self.answerer.label} · model {model}{size} · {state}"
         self.status_line = line
         self.query_one("#status", Static).update(Text(line))
 
@@ -195,7 +206,7 @@ class ChatApp(IndexingMixin):
         self.answerer.reset()
         conversation = self.query_one(Conversation)
         await conversation.remove_children()
-        await conversation.mount(Welcome(self.held))
+        await conversation.mount(Welcome(self.held, self.profile))
         self.query_one(SourcesPane).clear()
         self.query_one(PromptInput).focus()
 
@@ -286,6 +297,7 @@ class ChatApp(IndexingMixin):
         for name in ENGINES:
             yield SystemCommand(f"Engine: {name}", f"Answer with the {name} engine",
                                 lambda n=name: self.switch_engine(n))  # type: ignore[misc]
+        yield from self.bot_commands()
 
     def switch_engine(self, name: str) -> None:
         """Answer with engine `name` from now on, in the same conversation (the switch waits for a
@@ -302,11 +314,15 @@ class _Cancelled(Exception):
 
 
 def make_app(settings: Settings | None = None, embedder: Embedder | None = None, engine: str | None = None,
-             export_dir: Path | None = None) -> ChatApp:
+             export_dir: Path | None = None, overrides: dict[str, Any] | None = None) -> ChatApp:
     """The chat app for `settings` (loaded from config and env when None), answering with `engine`
-    (a name in `rag.engines.ENGINES`; None: the settings' engine). Nothing is loaded yet: the index
+    (a name in `rag.engines.ENGINES`; None: the settings' engine). `overrides` are the flags that
+    `settings` was loaded with: a switch to another bot keeps them. Nothing is loaded yet: the index
     opens on mount, the models in a background worker."""
-    settings = settings or Settings.load()
-    if engine is not None and engine != settings.engine:
-        settings = replace(settings, engine=engine)
-    return ChatApp(Answerer(Assistant(settings, embedder=embedder)), export_dir or Path.cwd())
+    settings = settings or Settings.load(**(overrides or {}))
+    overrides = dict(overrides or {})
+    if engine is not None:
+        overrides["engine"] = engine
+        if engine != settings.engine:
+            settings = replace(settings, engine=engine)
+    return ChatApp(Answerer(Assistant(settings, embedder=embedder)), export_dir or Path.cwd(), overrides)

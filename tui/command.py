@@ -20,5 +20,7 @@ def chat(ctx: click.Context, top_k: int | None, mode: str | None, engine: str | 
     from rag.settings import Settings
     from tui.app import make_app
 
-    settings = Settings.load(**{**(ctx.obj or {}), "top_k": top_k, "mode": mode, "engine": engine})
-    make_app(settings).run()
+    # The group's --home, --model, --embedder and --bot, then this command's flags; the app keeps
+    # them so that a bot switched to from the palette still honours them.
+    overrides = {**(ctx.obj or {}), "top_k": top_k, "mode": mode, "engine": engine}
+    make_app(Settings.load(**overrides), overrides=overrides).run()

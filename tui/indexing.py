@@ -19,8 +19,8 @@ from textual.widgets import Button, Label, ProgressBar
 from index.errors import RagError
 from index.records import BuildReport
 from rag.assistant import Assistant
+from rag.bots import BotProfile
 from rag.render import report_text
-from rag.settings import bundled_seeds
 from tui.conversation import Conversation
 from tui.prompt import PromptInput
 from tui.screens import BuildScreen
@@ -30,6 +30,7 @@ from tui.welcome import Holdings, Welcome
 class IndexingMixin(App[None]):
     assistant: Assistant
     held: Holdings | None
+    profile: BotProfile | None
     ready: bool
     last_report: BuildReport | None = None  # of the last build or update from the chat (None: it failed)
     index_runs = 0
@@ -41,7 +42,18 @@ class IndexingMixin(App[None]):
         _warm: Callable[[], object]
 
     def action_rebuild(self) -> None:
-        sources = list(self.assistant.generation().meta.sources) if self.held else [str(bundled_seeds())]
+        if self.held:
+            self.index("build", list(self.assistant.generation().meta.sources))
+        else:
+            self.build_sources()
+
+    def build_sources(self) -> None:
+        """Index what the bot knows (its profile's sources; the seeds for the default bot)."""
+        try:
+            sources = self.assistant.sources()
+        except RagError as exc:  # no sources, or a profile broken since it was loaded
+            self.notify(str(exc), title="Cannot build", severity="error")
+            return
         self.index("build", sources)
 
     def action_update(self) -> None:
@@ -60,8 +72,8 @@ class IndexingMixin(App[None]):
         self.push_screen(BuildScreen(" ".join(shlex.quote(s) for s in sources)), build)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "build-seeds":
-            self.index("build", [str(bundled_seeds())])
+        if event.button.id == "build-sources":
+            self.build_sources()
         elif event.button.id == "build-paths":
             self.action_index_paths()
 
@@ -98,7 +110,7 @@ class IndexingMixin(App[None]):
         self._load_holdings()
         conversation = self.query_one(Conversation)
         await conversation.query(Welcome).remove()  # the welcome says what the index holds now
-        await conversation.mount(Welcome(self.held), before=0)
+        await conversation.mount(Welcome(self.held, self.profile), before=0)
         if self.screen is self.screen_stack[0]:  # the welcome's button is gone; back to typing
             self.query_one(PromptInput).focus()
         self.ready = False

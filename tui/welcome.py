@@ -1,5 +1,5 @@
-"""The welcome panel: what the knowledge base holds and a few questions to start with; with no
-index yet, an offer to build one."""
+"""The welcome panel: the bot's greeting, what its index holds and a few questions to start with
+(the profile's, else one per section heading); with no index yet, an offer to build one."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from index.store import IndexStore
+from rag.bots import BotProfile
 from rag.render import display_path
 from rag.settings import Settings
 from rag.terminal import safe
@@ -52,8 +53,11 @@ def holdings(settings: Settings) -> Holdings | None:
         generation.close()
 
 
-def suggestions(held: Holdings) -> list[str]:
-    """Questions to try: one about each section heading (the language of the documents is kept)."""
+def suggestions(held: Holdings, profile: BotProfile | None = None) -> list[str]:
+    """Questions to try: the profile's, else one about each section heading (the language of the
+    documents is kept)."""
+    if profile is not None and profile.suggested_questions:
+        return [" ".join(q.split()) for q in profile.suggested_questions[:MAX_SUGGESTIONS]]
     return [f"{h}?" if not h.endswith("?") else h for h in held.headings[:MAX_SUGGESTIONS]]
 
 
@@ -67,18 +71,27 @@ class Welcome(Vertical):
     Welcome Button { margin-right: 2; }
     """
 
-    def __init__(self, held: Holdings | None) -> None:
+    def __init__(self, held: Holdings | None, profile: BotProfile | None = None) -> None:
         super().__init__()
-        self.held = held
+        self.held, self.profile = held, profile
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("Ask your documents", classes="title")
-        held = self.held
+        held, profile = self.held, self.profile
+        if profile is not None and profile.welcome:
+            yield Static(Text(safe(profile.welcome)), id="bot-welcome", markup=False)
         if held is None or held.chunks == 0:
-            yield Static(Text("There is no index yet: nothing to answer from. Build one from the bundled "
-                              "seed article, or index your own files."), markup=False)
+            if profile is not None and profile.sources:
+                yield Static(Text(f"There is no index yet: nothing to answer from. Build one from the bot's "
+                                  f"sources ({safe(' '.join(profile.sources))}), or index other files."),
+                             markup=False)
+                label = "Build from its sources"
+            else:
+                yield Static(Text("There is no index yet: nothing to answer from. Build one from the bundled "
+                                  "seed article, or index your own files."), markup=False)
+                label = "Build from the seeds"
             with Horizontal():
-                yield Button("Build from the seeds", id="build-seeds", variant="primary")
+                yield Button(label, id="build-sources", variant="primary")
                 yield Button("Index files…", id="build-paths")
             return
         langs = ", ".join(held.languages) or "language unknown"
@@ -93,5 +106,5 @@ class Welcome(Vertical):
         yield Static(docs, classes="muted", markup=False)
         yield Static(Text("Answers quote the documents and cite them [n]. Try one of these, or type below:"),
                      markup=False)
-        yield OptionList(*[Option(Text(q), id=f"suggest-{i}") for i, q in enumerate(suggestions(held))],
+        yield OptionList(*[Option(Text(q), id=f"suggest-{i}") for i, q in enumerate(suggestions(held, profile))],
                          id="suggestions")

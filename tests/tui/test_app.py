@@ -120,13 +120,13 @@ async def test_missing_index_offers_a_build_and_errors_are_notifications(tmp_pat
 
     app = make_app(Settings(home=tmp_path / "empty"), embedder=HashEmbedder(), export_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
-        assert app.state == "no index" and app.query_one("#build-seeds")
+        assert app.state == "no index" and app.query_one("#build-sources")
         await pilot.press(*"any [question]?", "enter")
         view = app.query_one(AnswerView)
         await wait_until(pilot, lambda: view.state == "failed")
         assert any("no index" in n for n in notes(app)) and app.is_running
-        await wait_until(pilot, lambda: app.query_one("#build-seeds").region.width)  # laid out, clickable
-        await pilot.click("#build-seeds")
+        await wait_until(pilot, lambda: app.query_one("#build-sources").region.width)  # laid out, clickable
+        await pilot.click("#build-sources")
         await wait_until(pilot, lambda: app.ready)
         assert app.held is not None and app.held.chunks == 3
         assert app.last_report is not None and app.last_report.files_indexed == 1

@@ -20,13 +20,13 @@ TWO_PART = "Quante unità di chip ha ordinato ByteDance e con chi rivaleggia Coz
 async def test_build_ask_select_rebuild_export_with_the_real_model(real_embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     app = make_app(Settings(home=tmp_path / "home"), embedder=real_embedder, export_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_until(pilot, lambda: app.query_one("#build-seeds").region.width)  # laid out, clickable
-        await pilot.click("#build-seeds")  # an empty index offers to build one
+        await wait_until(pilot, lambda: app.query_one("#build-sources").region.width)  # laid out, clickable
+        await pilot.click("#build-sources")  # an empty index offers to build one
         await wait_until(pilot, lambda: app.ready, timeout=120)
         bar = app.query_one(ProgressBar)
         assert bar.total and bar.progress == bar.total and not app.query_one("#progress").has_class("-active")
         assert app.held is not None and app.status_line == (
-            f"kb default · engine extractive · model all-MiniLM-L6-v2 · {app.held.chunks} passages in 1 file · ready")
+            f"bot default · engine extractive · model all-MiniLM-L6-v2 · {app.held.chunks} passages in 1 file · ready")
 
         await pilot.press(*TWO_PART, "enter")
         await wait_until(pilot, lambda: app.last_answer() is not None, timeout=60)
