@@ -1,7 +1,8 @@
 """Quality against the peer: retrieval recall@4 with an ablation, and extractive answers by threshold.
 
-    python bench/quality.py              # the full sets (about 30 min on 2 cores)
-    python bench/quality.py --limit 300  # a seeded sample, for a quick look
+    python bench/quality.py                # the full sets (about 30 min on 2 quiet cores)
+    python bench/quality.py --answers 600  # recall on all; answers for 600 answerable + all unanswerable
+    python bench/quality.py --limit 300    # a seeded sample of everything, for a quick look
 
 Builds, in a temporary folder, our index of shared/eval/squad_it_dev/docs with the default
 Settings and the LangChain recipe (bench/recipe.py) on the same files, then asks every question:
@@ -61,34 +62,38 @@ def fuse(dense: list[tuple[str, float]], lexical: list[tuple[str, float]], weigh
     return sorted(fused, key=lambda key: -fused[key])[:K]
 
 
-def ask_all(assistant: Assistant, store, questions: list[dict[str, Any]], label: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def ask_all(assistant: Assistant, store, questions: list[dict[str, Any]], asked: set[str],  # type: ignore[no-untyped-def]
+            label: str) -> list[dict[str, Any]]:
+    """Retrieval for every question; an extractive answer for those whose id is in `asked`."""
     searcher = assistant.searcher
+    top_k = assistant.settings.top_k
     rows = []
     began = time.perf_counter()
     for n, q in enumerate(questions, start=1):
         text = q["question"]
-        vector = searcher.embed_query(text)
-        dense = searcher.search(text, DEPTH, "dense", query_vector=vector)
-        lexical = searcher.search(text, DEPTH, "lexical")
-        answer = assistant.ask(text)
-        peer = recipe.search(store, text)
-        row = score_one(q, answer, K)
-        row = {key: row[key] for key in ("id", "unanswerable", "abstained", "fact", "citation", "answer")
-               if key in row}
-        row["confidence"] = answer.confidence
+        row: dict[str, Any] = {"id": q["id"], "unanswerable": bool(q.get("unanswerable"))}
+        if q["id"] in asked:
+            answer = assistant.ask(text)
+            scored = score_one(q, answer, K)
+            row.update({key: scored[key] for key in ("abstained", "fact", "citation", "answer") if key in scored})
+            row["confidence"] = answer.confidence
         if not q.get("unanswerable"):
+            vector = searcher.embed_query(text)
+            dense = searcher.search(text, DEPTH, "dense", query_vector=vector)
+            lexical = searcher.search(text, DEPTH, "lexical")
+            hybrid = searcher.search(text, max(K, top_k), "hybrid", query_vector=vector)
+            peer = recipe.search(store, text)
             good: dict[str, bool] = {}
-            for hit in dense + lexical + list(answer.retrieved):
-                key = f"{hit.chunk.path}:{hit.chunk.start}"
-                good[key] = holds(hit.chunk.path, hit.chunk.text, q)
+            for hit in dense + lexical:
+                good[f"{hit.chunk.path}:{hit.chunk.start}"] = holds(hit.chunk.path, hit.chunk.text, q)
             dense_keys = [(f"{h.chunk.path}:{h.chunk.start}", float(h.dense_score or 0.0)) for h in dense]
             lexical_keys = [(f"{h.chunk.path}:{h.chunk.start}", float(h.lexical_score or 0.0)) for h in lexical]
             row["recall"] = {
                 "recipe": any(holds(d.metadata["source"], d.page_content, q) for d in peer),
                 "dense": any(good[key] for key, _ in dense_keys[:K]),
                 "lexical": any(good[key] for key, _ in lexical_keys[:K]),
-                "hybrid": any(holds(h.chunk.path, h.chunk.text, q) for h in answer.retrieved[:K]),
-                "hybrid_at_top_k": any(holds(h.chunk.path, h.chunk.text, q) for h in answer.retrieved),
+                "hybrid": any(holds(h.chunk.path, h.chunk.text, q) for h in hybrid[:K]),
+                "hybrid_at_top_k": any(holds(h.chunk.path, h.chunk.text, q) for h in hybrid[:top_k]),
             }
             row["sweep"] = {str(w): any(good[key] for key in fuse(dense_keys, lexical_keys, w)) for w in WEIGHTS}
         rows.append(row)
@@ -103,6 +108,7 @@ def share(values: list[bool]) -> float | None:
 
 
 def at_threshold(rows: list[dict[str, Any]], t: float) -> dict[str, Any]:
+    rows = [r for r in rows if "confidence" in r]
     ans = [r for r in rows if not r["unanswerable"]]
     unans = [r for r in rows if r["unanswerable"]]
     answered = [r for r in ans if r["confidence"] >= t]
@@ -120,8 +126,11 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     ans = [r for r in rows if not r["unanswerable"]]
     recall = {name: share([r["recall"][name] for r in ans]) for name in ans[0]["recall"]} if ans else {}
     sweep = {w: share([r["sweep"][w] for r in ans]) for w in ans[0]["sweep"]} if ans else {}
+    asked = [r for r in rows if "confidence" in r]
     return {
         "questions": len(rows), "answerable": len(ans), "unanswerable": len(rows) - len(ans),
+        "asked_for_answers": {"answerable": sum(not r["unanswerable"] for r in asked),
+                              "unanswerable": sum(r["unanswerable"] for r in asked)},
         f"recall_at_{K}": recall,
         "fusion_sweep": {"dense_weight_default": DENSE_WEIGHT, f"recall_at_{K}": sweep},
         "answers_at_default": at_threshold(rows, DEFAULT_THRESHOLD),
@@ -173,8 +182,8 @@ def plot(curve: list[dict[str, Any]], out: Path, title: str) -> None:
 def plot_result(result: dict[str, Any], out: Path) -> None:
     s = result["squad_it_dev"]
     plot(s["answers_by_threshold"], out.parent / "threshold_curve.png",
-         f"squad_it_dev: {s['answerable']} answerable, {s['unanswerable']} unanswerable questions "
-         f"({result['command']})")
+         f"squad_it_dev answers: {s['asked_for_answers']['answerable']} answerable, "
+         f"{s['asked_for_answers']['unanswerable']} unanswerable questions ({result['command']})")
 
 
 def seed_report(rows: list[dict[str, Any]], questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -195,6 +204,9 @@ def seed_report(rows: list[dict[str, Any]], questions: list[dict[str, Any]]) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="a seeded sample of N squad_it_dev questions")
+    parser.add_argument("--answers", type=int, default=None,
+                        help="ask for answers only a seeded sample of N answerable questions, and every "
+                             "unanswerable one (retrieval is still measured on all)")
     parser.add_argument("--out", default=str(RESULTS / "quality.json"))
     parser.add_argument("--plot-only", action="store_true", help="redraw the curve from an existing --out")
     args = parser.parse_args()
@@ -204,7 +216,11 @@ def main() -> None:
         return
     questions = sample(load_questions(str(SQUAD_QUESTIONS)), args.limit)
     seed_questions = load_questions(str(SEED_QUESTIONS))
-    result: dict[str, Any] = {"command": "python bench/quality.py" + (f" --limit {args.limit}" if args.limit else ""),
+    asked = {q["id"] for q in questions if q.get("unanswerable")} | {q["id"] for q in sample(
+        [q for q in questions if not q.get("unanswerable")], args.answers, seed=5)}
+    command = "python bench/quality.py" + "".join(f" --{name} {getattr(args, name)}" for name in ("limit", "answers")
+                                                  if getattr(args, name))
+    result: dict[str, Any] = {"command": command,
                               "machine": machine(), "k": K, "default_threshold": DEFAULT_THRESHOLD}
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -221,11 +237,11 @@ def main() -> None:
                                     "chunk_size_tokens": ours.settings.chunk_size, "top_k": ours.settings.top_k},
                            "recipe": {"chunks": store.index.ntotal, "seconds": round(recipe_build, 1),
                                       "chunk_size_chars": recipe.CHUNK_SIZE}}
-        rows = ask_all(ours, store, questions, "squad_it_dev")
+        rows = ask_all(ours, store, questions, asked, "squad_it_dev")
         seed = Assistant(Settings(home=home / "seed", min_confidence=-1.0), embedder=ours.embedder)
         seed.build([str(SEEDS)])
         seed_store = recipe.build(str(SEEDS), emb)
-        seed_rows = ask_all(seed, seed_store, seed_questions, "seed_dev")
+        seed_rows = ask_all(seed, seed_store, seed_questions, {q["id"] for q in seed_questions}, "seed_dev")
     result["squad_it_dev"] = summarise(rows)
     result["seed_dev"] = summarise(seed_rows)
     result["seed_dev"]["questions_detail"] = seed_report(seed_rows, seed_questions)

@@ -69,6 +69,8 @@ def quality(q: dict[str, Any]) -> str:
 
 def speed(s: dict[str, Any]) -> str:
     out = []
+    if not all(name in s for name in ("build", "update", "latency")):
+        return "(speed.json lacks sections; rerun bench/speed.py)"
     b = s["build"]
     rows = []
     for name, label in (("recipe", "LangChain recipe"), ("ours", "ours")):
@@ -109,6 +111,8 @@ def speed(s: dict[str, Any]) -> str:
         rows.append([label, x["p50_ms"], x["p95_ms"], ratio(x["p50_ms"], base["p50_ms"]),
                      ratio(x["p95_ms"], base["p95_ms"])])
     out.append(table(["", "p50 ms", "p95 ms", "p50 vs recipe", "p95 vs recipe"], rows))
+    if "process" not in s:
+        return "\n".join(out)
     p = s["process"]
     out.append(f"\n#### Cold start and memory (fresh processes, median of runs; question: \"{p['question']}\")\n")
     rows = []

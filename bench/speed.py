@@ -200,17 +200,21 @@ def latency_runs(assistant: Assistant, store, emb, n: int) -> dict[str, Any]:  #
 
 
 def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS in MiB and exit code of a fresh process."""
-    with tempfile.TemporaryFile() as out:
+    """Wall seconds, peak RSS in MiB and exit code of a fresh process.
+
+    The peak comes from /usr/bin/time, not from wait4 here: a child forked from this (large)
+    process starts with our peak RSS as its own, and Linux keeps it across exec.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as rss:
         began = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd], stdout=out,
+                              stderr=subprocess.STDOUT, env=env, cwd=ROOT)
         wall = time.perf_counter() - began
-        proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             out.seek(0)
             print(f"{' '.join(cmd)} exited {proc.returncode}: {out.read()[-800:]!r}", file=sys.stderr)
-    return wall, round(usage.ru_maxrss / 1024), proc.returncode  # ru_maxrss is in KiB on Linux
+        peak_kib = int(rss.read().strip().splitlines()[-1])
+    return wall, round(peak_kib / 1024), proc.returncode
 
 
 def process_runs(tmp: Path, cold: int) -> dict[str, Any]:
@@ -253,35 +257,56 @@ def process_runs(tmp: Path, cold: int) -> dict[str, Any]:
     return result
 
 
+SECTIONS = ("build", "update", "latency", "process")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="full builds and updates of each system")
     parser.add_argument("--queries", type=int, default=200, help="questions for warm latency")
     parser.add_argument("--cold", type=int, default=5, help="fresh-process runs of each cold command")
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help="run only these (comma-separated); the others are kept from an existing --out")
     parser.add_argument("--out", default=str(RESULTS / "speed.json"))
     args = parser.parse_args()
+    sections = [name for name in args.sections.split(",") if name]
+    if set(sections) - set(SECTIONS):
+        parser.error(f"--sections takes some of {','.join(SECTIONS)}")
     command = "python bench/speed.py" + "".join(
-        f" --{name} {getattr(args, name)}" for name, default in (("repeats", 3), ("queries", 200), ("cold", 5))
+        f" --{name} {getattr(args, name)}" for name, default in (("repeats", 3), ("queries", 200), ("cold", 5),
+                                                                  ("sections", ",".join(SECTIONS)))
         if getattr(args, name) != default)
-    result: dict[str, Any] = {"command": command, "machine": machine()}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = json.loads(out.read_text()) if out.exists() and len(sections) < len(SECTIONS) else {}
+    for section in SECTIONS:  # sections kept from an earlier run keep the command that measured them
+        if isinstance(result.get(section), dict):
+            result[section].setdefault("command", result.get("command"))
+    result.update({"command": command, "machine": machine()})
 
     def save(section: str) -> None:  # after each section, so a failure later keeps what was measured
+        result[section]["command"] = command
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
         print(json.dumps(result[section], indent=1), file=sys.stderr, flush=True)
 
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        built = build_runs(tmp, args.repeats)
-        result["build"] = built["build"]
-        save("build")
-        result["update"] = update_runs(tmp, built["_embedder"], result["build"]["ours"]["seconds_median"], args.repeats)
-        save("update")
-        result["latency"] = latency_runs(built["_assistant"], built["_store"], built["_emb"], args.queries)
-        save("latency")
-        result["process"] = process_runs(tmp, args.cold)
-        save("process")
+        if {"build", "update", "latency"} & set(sections):
+            # Without the build section, one unrecorded build of each gives the indexes to query.
+            built = build_runs(tmp, args.repeats if "build" in sections else 1)
+            if "build" in sections or "build" not in result:
+                result["build"] = built["build"]
+                save("build")
+        if "update" in sections:
+            full = result["build"]["ours"]["seconds_median"]
+            result["update"] = update_runs(tmp, built["_embedder"], full, args.repeats)
+            save("update")
+        if "latency" in sections:
+            result["latency"] = latency_runs(built["_assistant"], built["_store"], built["_emb"], args.queries)
+            save("latency")
+        if "process" in sections:
+            result["process"] = process_runs(tmp, args.cold)
+            save("process")
 
 
 if __name__ == "__main__":
