@@ -71,12 +71,18 @@ def test_sigkill_at_random_moments_never_leaves_a_partial_index(tmp_path: Path) 
     duration = time.perf_counter() - began
     writing_at = writing_at if writing_at is not None else duration * 0.8
     rng = random.Random(1234)
+    write_span = max(duration - writing_at, 0.05)
     current, during_write, completed, seen_tmp = 0, 0, 0, set()
     for attempt in range(1, KILLS + 1):
         _corpus(docs, attempt)
         proc = _rag(home, "index", "build", str(docs), "-q")
-        aim = rng.uniform(writing_at * 0.9, duration * 1.1) if attempt % 2 else rng.uniform(0.05, duration * 1.2)
-        time.sleep(aim)
+        if attempt % 2:  # aimed at the writing phase: wait until it starts, then a random moment within it
+            while proc.poll() is None and not ({p.name for p in root.iterdir() if p.name.startswith("tmp-")}
+                                               - seen_tmp):
+                time.sleep(0.001)
+            time.sleep(rng.uniform(0, write_span))
+        else:  # anywhere in the run
+            time.sleep(rng.uniform(0.05, duration * 1.2))
         proc.send_signal(signal.SIGKILL)
         if proc.wait() == 0:
             completed += 1
