@@ -18,7 +18,8 @@ interleaved, so that load from other processes falls on both; figures are median
   ask (retrieval + extractive answer) and the recipe's similarity_search(k=4); p50 and p95.
 - cold start: `rag ask` in a fresh process on the seed index, and `python bench/recipe.py ask` on
   the recipe's saved seed index, `--cold` runs each; with `import torch` and `import
-  sentence_transformers` alone for scale. Peak RSS of each process from wait4.
+  sentence_transformers` alone for scale. Peak RSS of each process from /usr/bin/time. The cold
+  answer (NumPy forward pass) is compared with the torch path's answer in this process.
 - build as a process: `rag index build` and `python bench/recipe.py build` on squad_it_dev once
   each, for wall time including the model load and for peak RSS.
 
@@ -248,6 +249,7 @@ def process_runs(tmp: Path, cold: int) -> dict[str, Any]:
                         "wall_s_runs": [round(w, 2) for w, _ in values],
                         "peak_rss_mib_median": round(median([r for _, r in values]))}
     result["question"] = COLD_QUESTION
+    result["cold_answer_same_as_torch_path"] = same_answer_as_torch(tmp / "cold_home", env)
     result["ratio_cold_start"] = round(result["ours_rag_ask"]["wall_s_median"]
                                        / result["recipe_ask"]["wall_s_median"], 3)
     result["ratio_ask_rss"] = round(result["ours_rag_ask"]["peak_rss_mib_median"]
@@ -255,6 +257,18 @@ def process_runs(tmp: Path, cold: int) -> dict[str, Any]:
     result["ratio_build_rss"] = round(result["ours_build_squad"]["peak_rss_mib"]
                                       / result["recipe_build_squad"]["peak_rss_mib"], 3)
     return result
+
+
+def same_answer_as_torch(home: Path, env: dict[str, str]) -> bool:
+    """Whether the cold `rag ask` (NumPy forward pass, no torch) prints what the torch path answers."""
+    from index.embedder import SentenceTransformerEmbedder
+
+    proc = subprocess.run([RAG, "ask", "--json", COLD_QUESTION], capture_output=True, text=True, env=env, cwd=ROOT)
+    cold = json.loads(proc.stdout)
+    warm = Assistant(Settings(home=home), embedder=SentenceTransformerEmbedder(numpy_max_texts=0)).ask(COLD_QUESTION)
+    same = cold["answer"] == warm.text and abs(cold["confidence"] - warm.confidence) < 2e-4  # JSON rounds to 4
+    print(f"cold answer same as the torch path: {same}", file=sys.stderr)
+    return same
 
 
 SECTIONS = ("build", "update", "latency", "process")
