@@ -153,17 +153,16 @@ def edit(ctx: click.Context, name: str, assignments: tuple[str, ...]) -> None:
                 data[key.strip()] = tomllib.loads(f"v = {raw}")["v"]
             except tomllib.TOMLDecodeError:
                 data[key.strip()] = raw
-        text = to_toml(validate({k: v for k, v in data.items() if v is not None}, f"--set for {name}"))
+        new_profile = validate({k: v for k, v in data.items() if v is not None}, f"--set for {name}")
     else:
         edited = click.edit(to_toml(profile), extension=".toml")
         if edited is None:
             click.echo("No change.", err=True)
             return
         try:
-            text = to_toml(validate(tomllib.loads(edited), f"your edit of {name}"))
+            new_profile = validate(tomllib.loads(edited), f"your edit of {name}")
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"your edit of {name} is not valid TOML ({exc}); nothing was saved") from None
-    new_profile = validate(tomllib.loads(text), name)
     if new_profile.name != name:
         raise ConfigError("a bot's name cannot be edited; export and import it under a new name")
     store.save(new_profile)
