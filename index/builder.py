@@ -1,20 +1,27 @@
 """Building and updating an index: discover, read, chunk, embed, write a new generation.
 
-`update` re-reads every source but re-embeds only files whose content hash changed; chunks and
-vectors of unchanged files are copied from the current generation, and deleted files drop out.
+`update` re-reads every source; chunks and vectors of files whose content hash is unchanged are
+copied from the current generation, and deleted files drop out. Only the chunks whose text is new
+are embedded, by `build` and `update` alike: a chunk whose text the current generation already
+holds (with the same model) takes its vector from there, so appending a paragraph re-embeds a chunk
+or two, not the file; then the embedding cache (index/cache.py) gives back the work of an
+interrupted run, so re-running a killed build resumes it. What the model embeds is saved to the
+cache batch by batch, and the cache is deleted once the new generation is written.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from index.cache import EmbeddingCache, remove_cache, same_embedder, text_key
 from index.chunking import Chunker, ChunkSettings
 from index.embedder import Embedder, fingerprint
-from index.errors import IndexMismatchError, SourceError
+from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, SourceError
 from index.language import UNKNOWN, terms
 from index.loaders import load
 from index.lock import WriterLock
@@ -24,6 +31,7 @@ from index.store import Generation, IndexMeta, IndexStore
 
 # progress(label, total) returns a function to call with each step's size.
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
+CACHE_BATCH = 128  # texts embedded between two cache commits: what a kill can lose (~5 s on 2 cores)
 
 
 def _no_progress(label: str, total: int) -> Callable[[int], None]:
@@ -95,7 +103,8 @@ class Builder:
             reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
             raise SourceError(f"nothing to index in {' '.join(sources)}" + (f" ({reasons})" if reasons else "")
                               + "; the current index was left unchanged")
-        embedded = self._embed([e for e in entries if e.vectors is None])
+        probe = fingerprint(self.embedder)
+        embedded, resumed, notes = self._embed([e for e in entries if e.vectors is None], previous, probe)
         chunks = [c for e in entries for c in e.chunks]
         vectors = np.concatenate([e.vectors for e in entries if e.vectors is not None and len(e.vectors)]
                                  or [np.zeros((0, self.embedder.dim), np.float32)])
@@ -106,14 +115,16 @@ class Builder:
             n_files=len(entries), built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             build_seconds=round(time.perf_counter() - began, 3),
             skipped=[{"path": s.path, "reason": s.reason} for s in skipped],
-            probe=fingerprint(self.embedder),
+            probe=probe,
         )
         self.store.write(meta, [(e.doc, len(e.chunks)) for e in entries], chunks,
                          [t for e in entries for t in e.terms], vectors)
+        remove_cache(self.store.root)  # its vectors are in the new generation now
         return BuildReport(
             files_indexed=len(entries), chunks=len(chunks), chunks_embedded=embedded, files_reused=reused,
             files_removed=len(set(old) - {e.doc.path for e in entries}),
             seconds=time.perf_counter() - began, skipped=tuple(skipped),
+            chunks_reused=len(chunks) - embedded, chunks_resumed=resumed, notes=tuple(notes),
         )
 
     def _old_terms(self, previous: Generation) -> list[list[str]]:
@@ -121,13 +132,72 @@ class Builder:
             self._terms_cache = previous.terms()
         return self._terms_cache
 
-    def _embed(self, entries: list[_Entry]) -> int:
+    def _embed(self, entries: list[_Entry], previous: Generation | None,
+               probe: list[float]) -> tuple[int, int, list[str]]:
+        """Give each entry its vectors: from the current generation where a chunk's text is there, then
+        from the cache, and embed the rest (each text once), saving each batch to the cache as it is made.
+
+        Returns the number of texts embedded, of chunks whose vector came from the cache, and notes.
+        """
         texts = [c.text for e in entries for c in e.chunks]
-        vectors = self.embedder.embed(texts, progress=self.progress("embedding", len(texts))) if texts else None
+        empty = np.zeros((0, self.embedder.dim), np.float32)
+        if not texts:
+            for e in entries:
+                e.vectors = empty
+            return 0, 0, []
+        keys = [text_key(t) for t in texts]
+        wanted = set(keys)
+        found = self._from_index(previous, wanted, probe)
+        cache = EmbeddingCache(self.store.root, self.embedder.model_id, self.embedder.dim, probe)
+        try:
+            cache.keep_only(wanted)  # rows of earlier runs on other sources go, so the file stays small
+            cached = cache.get([k for k in wanted if k not in found])
+            found.update(cached)
+            todo = list({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
+            advance = self.progress("embedding", len(todo)) if todo else None
+            for i in range(0, len(todo), CACHE_BATCH):
+                batch_keys, batch_texts = zip(*todo[i:i + CACHE_BATCH], strict=True)
+                made = self.embedder.embed(list(batch_texts), progress=advance)
+                cache.put(zip(batch_keys, made, strict=True))
+                found.update(zip(batch_keys, made, strict=True))
+        finally:
+            cache.close()
         offset = 0
         for e in entries:
             n = len(e.chunks)
-            empty = np.zeros((0, self.embedder.dim), np.float32)
-            e.vectors = vectors[offset:offset + n] if vectors is not None else empty
+            e.vectors = np.stack([found[k] for k in keys[offset:offset + n]]) if n else empty
             offset += n
-        return len(texts)
+        return len(todo), sum(k in cached for k in keys), cache.notes
+
+    def _from_index(self, previous: Generation | None, wanted: set[bytes],
+                    probe: list[float]) -> dict[bytes, np.ndarray]:
+        """Vectors of the current generation for the chunk texts in `wanted`, if the same model made them.
+
+        A build (no `previous`) looks at the current index too: a rebuild of mostly the same files
+        reuses their vectors; an index it cannot open just gives nothing.
+        """
+        donor = previous
+        if donor is None:
+            try:
+                donor = self.store.open()
+            except (IndexMissingError, IndexCorruptError):
+                return {}
+        try:
+            meta = donor.meta
+            if not same_embedder(meta.model_id, meta.dim, meta.probe, self.embedder.model_id,
+                                 self.embedder.dim, probe):
+                return {}
+            ids: dict[bytes, int] = {}
+            for chunk_id, text in donor.texts():
+                key = text_key(text)
+                if key in wanted:
+                    ids.setdefault(key, chunk_id)
+            rows = np.asarray(donor.vectors()[list(ids.values())], dtype=np.float32) if ids else None
+            return dict(zip(ids, rows, strict=True)) if rows is not None else {}
+        except (IndexCorruptError, sqlite3.DatabaseError, OSError, ValueError):
+            if previous is not None:  # an update needs the current index anyway; let it fail as before
+                raise
+            return {}
+        finally:
+            if donor is not previous:
+                donor.close()

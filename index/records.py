@@ -77,8 +77,11 @@ class BuildReport:
 
     files_indexed: int
     chunks: int
-    chunks_embedded: int
+    chunks_embedded: int  # texts the model embedded in this run
     files_reused: int = 0
     files_removed: int = 0
     seconds: float = 0.0
     skipped: tuple[Skipped, ...] = field(default_factory=tuple)
+    chunks_reused: int = 0  # chunks - chunks_embedded: vectors taken from the index, the cache or a twin chunk
+    chunks_resumed: int = 0  # of those, vectors an interrupted earlier run had left in the cache
+    notes: tuple[str, ...] = ()  # one line each, e.g. a damaged embedding cache that was replaced

@@ -2,6 +2,7 @@
 
     <root>/CURRENT            name of the current generation folder
     <root>/gen-<time>-<rand>/ meta.json, chunks.sqlite, vectors.npy, dense.faiss, lexical/, manifest.json
+    <root>/embeddings.sqlite  vectors of a build not yet finished, for resuming it (index/cache.py)
 
 A build writes a complete new generation beside the old one, fsyncs it, and then replaces CURRENT
 in one atomic rename, so a reader sees the old index or the new one, never a mix, and an
@@ -21,7 +22,7 @@ import shutil
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -112,6 +113,10 @@ class Generation:
 
     def chunk_ids_for(self, path: str) -> list[int]:
         return [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE path = ? ORDER BY id", (path,))]
+
+    def texts(self) -> Iterator[tuple[int, str]]:
+        """(id, text) of every chunk, streamed, for finding vectors a new build can reuse."""
+        return iter(self._db.execute("SELECT id, text FROM chunks"))
 
     def terms(self) -> list[list[str]]:
         return [t.split(" ") if t else [] for (t,) in self._db.execute("SELECT terms FROM chunks ORDER BY id")]

@@ -118,8 +118,11 @@ def hit_json(hit: Hit, rank: int) -> dict[str, Any]:
 def report_text(report: BuildReport, verb: str = "Indexed") -> str:
     lines = [f"{verb} {report.files_indexed} file(s) into {report.chunks} chunks in {report.seconds:.1f} s "
              f"({report.chunks_embedded} embedded"
+             + (f", {report.chunks_reused} reused" if report.chunks_reused else "")
+             + (f" ({report.chunks_resumed} from an interrupted build)" if report.chunks_resumed else "")
              + (f", {report.files_reused} file(s) unchanged" if report.files_reused else "")
              + (f", {report.files_removed} removed" if report.files_removed else "") + ")."]
+    lines += [safe(f"Note: {note}") for note in report.notes]
     if report.skipped:
         lines.append(f"Skipped {len(report.skipped)} file(s):")
         lines += [safe(f"  {s.path}: {s.reason}") for s in report.skipped]
@@ -128,6 +131,7 @@ def report_text(report: BuildReport, verb: str = "Indexed") -> str:
 
 def report_json(report: BuildReport) -> dict[str, Any]:
     return {"files_indexed": report.files_indexed, "chunks": report.chunks,
-            "chunks_embedded": report.chunks_embedded, "files_reused": report.files_reused,
+            "chunks_embedded": report.chunks_embedded, "chunks_reused": report.chunks_reused,
+            "chunks_resumed": report.chunks_resumed, "notes": list(report.notes), "files_reused": report.files_reused,
             "files_removed": report.files_removed, "seconds": round(report.seconds, 3),
             "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped]}

@@ -1,0 +1,271 @@
+"""Chunk-level vector reuse and resumable builds: what is embedded again, and what is not.
+
+Each test counts the texts the model embeds and checks that the index equals a fresh build, so
+that reuse can never trade correctness for speed. The last test does it all with the real model
+and the real `rag` command, killed with SIGKILL mid-build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.builder import CACHE_BATCH, Builder
+from index.cache import CACHE_NAME
+from index.chunking import ChunkSettings
+from index.embedder import HashEmbedder, Progress
+from index.store import IndexStore
+from tests.conftest import ROOT, SHARED
+
+SETTINGS = ChunkSettings(size=40, overlap=8)
+SLOW_CHILD = """
+import sys, time
+from pathlib import Path
+from index.builder import Builder
+from index.chunking import ChunkSettings
+from index.embedder import HashEmbedder
+from index.store import IndexStore
+
+
+class Slow(HashEmbedder):  # a model's pace, so that the kill lands while batches are being embedded
+    def embed(self, texts, progress=None):
+        if len(texts) > 1:
+            time.sleep(2.0)
+        return super().embed(texts, progress)
+
+
+Builder(IndexStore(Path(sys.argv[1])), Slow(), ChunkSettings(size=40, overlap=8)).build([sys.argv[2]])
+"""
+
+
+def corpus(root: Path, files: int = 16, paragraphs: int = 40, tag: str = "") -> list[Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(files):
+        body = "\n\n".join(f"Paragrafo {j} del documento {i}{tag}: il treno {i * 100 + j} parte dal binario {j}."
+                           for j in range(paragraphs))
+        out.append(root / f"doc{i:02}.md")
+        out[-1].write_text(f"# Documento {i}\n\n{body}\n", encoding="utf-8")
+    return out
+
+
+def snapshot(root: Path) -> tuple[list[tuple[str, str, int, int]], np.ndarray]:
+    generation = IndexStore(root).open()
+    chunks = generation.chunks(list(range(generation.meta.n_chunks)))
+    return [(Path(c.path).name, c.text, c.start, c.end) for c in chunks], np.array(generation.vectors())
+
+
+def assert_same_index(root: Path, fresh: Path, atol: float = 0.0) -> None:
+    chunks, vectors = snapshot(root)
+    fresh_chunks, fresh_vectors = snapshot(fresh)
+    assert chunks == fresh_chunks
+    if atol:
+        assert np.allclose(vectors, fresh_vectors, atol=atol)
+    else:
+        assert (vectors == fresh_vectors).all()
+
+
+def cache_rows(root: Path) -> int:
+    """Rows in the cache of `root` as another process sees them (0 while it does not exist yet)."""
+    try:
+        db = sqlite3.connect(f"file:{root / CACHE_NAME}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(db.execute("SELECT count(*) FROM vectors").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.OperationalError:  # not created yet, schema not written yet, or locked for a moment
+        return 0
+
+
+def build(root: Path, docs: Path, embedder: HashEmbedder | None = None):  # type: ignore[no-untyped-def]
+    return Builder(IndexStore(root), embedder or HashEmbedder(), SETTINGS).build([str(docs)])
+
+
+class Interrupting(HashEmbedder):
+    """Pressed Ctrl-C after `batches` batches of texts."""
+
+    def __init__(self, batches: int, model: str = "hash-64") -> None:
+        super().__init__(model)
+        self.batches = batches
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        if len(texts) > 1:  # not the one-sentence probe
+            if self.batches == 0:
+                raise KeyboardInterrupt
+            self.batches -= 1
+        return super().embed(texts, progress)
+
+
+def test_appending_a_paragraph_embeds_only_the_chunks_it_changed(tmp_path: Path) -> None:
+    docs = corpus(tmp_path / "docs")
+    embedder = HashEmbedder()
+    first = build(tmp_path / "idx", tmp_path / "docs", embedder)
+    assert first.chunks_embedded == first.chunks == embedder.calls - 1 and first.chunks_reused == 0
+    old_texts = {text for _, text, _, _ in snapshot(tmp_path / "idx")[0]}
+    with open(docs[5], "a", encoding="utf-8") as fh:
+        fh.write("\nUna riga aggiunta in fondo al paragrafo.\n\nE un paragrafo nuovo sui treni a vapore.\n")
+    embedder.calls = 0
+    report = Builder(IndexStore(tmp_path / "idx"), embedder, SETTINGS).update()
+    chunks, _ = snapshot(tmp_path / "idx")
+    new_texts = {text for _, text, _, _ in chunks} - old_texts
+    # the file's unchanged chunks keep their vectors; only chunks with new text reach the model
+    assert 1 <= len(new_texts) <= 3, new_texts
+    assert report.chunks_embedded == embedder.calls - 1 == len(new_texts)
+    assert report.chunks_reused == report.chunks - len(new_texts) and report.files_reused == 15
+    assert not (tmp_path / "idx" / CACHE_NAME).exists(), "the cache goes once its vectors are in the index"
+    build(tmp_path / "fresh", tmp_path / "docs")
+    assert_same_index(tmp_path / "idx", tmp_path / "fresh")
+
+
+def test_rebuilds_and_moved_files_reuse_vectors_another_model_does_not(tmp_path: Path) -> None:
+    docs = corpus(tmp_path / "docs", files=4)
+    first = build(tmp_path / "idx", tmp_path / "docs")
+    again = build(tmp_path / "idx", tmp_path / "docs")
+    assert again.chunks_embedded == 0 and again.chunks_reused == first.chunks
+    docs[0].rename(tmp_path / "docs" / "renamed.md")
+    moved = Builder(IndexStore(tmp_path / "idx"), HashEmbedder(), SETTINGS).update()
+    assert moved.chunks_embedded == 0 and moved.files_removed == 1
+
+    class Impostor(HashEmbedder):  # same name and size, other vectors: caught by the probe
+        def embed(self, texts, progress=None):  # type: ignore[no-untyped-def, override]
+            return -super().embed(texts, progress)
+
+    for other in (HashEmbedder(model="hash-other"), Impostor()):
+        report = build(tmp_path / "idx", tmp_path / "docs", other)
+        assert report.chunks_embedded == report.chunks == first.chunks, type(other)
+    build(tmp_path / "fresh", tmp_path / "docs", Impostor())
+    assert_same_index(tmp_path / "idx", tmp_path / "fresh")
+
+
+def test_ctrl_c_keeps_finished_batches_for_the_same_model_only(tmp_path: Path) -> None:
+    corpus(tmp_path / "docs")
+    with pytest.raises(KeyboardInterrupt):
+        build(tmp_path / "idx", tmp_path / "docs", Interrupting(batches=2))
+    assert cache_rows(tmp_path / "idx") == 2 * CACHE_BATCH
+    assert not IndexStore(tmp_path / "idx").exists()
+    # another model cannot use those vectors; it empties the cache and fills it with its own
+    with pytest.raises(KeyboardInterrupt):
+        build(tmp_path / "idx", tmp_path / "docs", Interrupting(batches=1, model="hash-other"))
+    assert cache_rows(tmp_path / "idx") == CACHE_BATCH
+    embedder = HashEmbedder(model="hash-other")
+    report = build(tmp_path / "idx", tmp_path / "docs", embedder)
+    assert report.chunks_resumed == CACHE_BATCH and report.chunks_embedded == report.chunks - CACHE_BATCH
+    assert embedder.calls - 1 == report.chunks_embedded
+    build(tmp_path / "fresh", tmp_path / "docs", HashEmbedder(model="hash-other"))
+    assert_same_index(tmp_path / "idx", tmp_path / "fresh")
+
+
+def test_the_cache_holds_only_the_latest_runs_work(tmp_path: Path) -> None:
+    corpus(tmp_path / "a", tag="A")
+    corpus(tmp_path / "b", tag="B")
+    for docs in ("a", "b", "a", "b"):
+        with pytest.raises(KeyboardInterrupt):
+            build(tmp_path / "idx", tmp_path / docs, Interrupting(batches=2))
+        # rows from the other corpus's run were dropped, not piled up
+        assert cache_rows(tmp_path / "idx") == 2 * CACHE_BATCH
+
+
+def test_sigkill_mid_embedding_then_the_same_build_resumes(tmp_path: Path) -> None:
+    corpus(tmp_path / "docs")
+    root = tmp_path / "idx"
+    child = subprocess.Popen([sys.executable, "-c", SLOW_CHILD, str(root), str(tmp_path / "docs")], cwd=ROOT,
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while cache_rows(root) < CACHE_BATCH and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert child.poll() is None, f"the build ended before it could be killed: {child.stderr.read()}"  # type: ignore[union-attr]
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=60)
+    saved = cache_rows(root)
+    assert saved >= CACHE_BATCH and saved % CACHE_BATCH == 0, "a kill loses at most the batch in progress"
+    (root / "tmp-gen-left-by-a-crash").mkdir()  # leftovers of killed writes still go
+    embedder = HashEmbedder()
+    report = build(root, tmp_path / "docs", embedder)
+    assert report.chunks_resumed == saved and report.chunks_embedded == report.chunks - saved
+    assert embedder.calls - 1 == report.chunks_embedded < report.chunks
+    assert not (root / "tmp-gen-left-by-a-crash").exists() and not (root / CACHE_NAME).exists()
+    build(tmp_path / "fresh", tmp_path / "docs")
+    assert_same_index(root, tmp_path / "fresh")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "row"])
+def test_a_damaged_cache_never_breaks_a_build(tmp_path: Path, damage: str) -> None:
+    corpus(tmp_path / "docs")
+    root = tmp_path / "idx"
+    with pytest.raises(KeyboardInterrupt):
+        build(root, tmp_path / "docs", Interrupting(batches=2))
+    if damage == "garbage":
+        (root / CACHE_NAME).write_bytes(os.urandom(3000) + b"not a database")
+    else:  # one vector's bytes changed behind SQLite's back: its checksum no longer matches
+        db = sqlite3.connect(root / CACHE_NAME)
+        key, blob = db.execute("SELECT key, vector FROM vectors LIMIT 1").fetchone()
+        db.execute("UPDATE vectors SET vector = ? WHERE key = ?", (bytes(len(blob)), key))
+        db.commit()
+        db.close()
+    embedder = HashEmbedder()
+    report = build(root, tmp_path / "docs", embedder)
+    assert embedder.calls - 1 == report.chunks_embedded
+    if damage == "garbage":
+        assert report.chunks_resumed == 0 and "unreadable" in report.notes[0] and len(report.notes) == 1
+    else:
+        assert report.chunks_resumed == 2 * CACHE_BATCH - 1 and "damaged" in report.notes[0]
+    build(tmp_path / "fresh", tmp_path / "docs")
+    assert_same_index(root, tmp_path / "fresh")
+
+
+SQUAD = SHARED / "eval" / "squad_it_dev" / "docs"
+
+
+@pytest.mark.skipif(not SQUAD.is_dir(), reason="needs shared/eval/squad_it_dev")
+def test_real_model_sigkilled_build_resumes_and_append_reembeds_a_chunk(  # type: ignore[no-untyped-def]
+        real_embedder, tmp_path: Path) -> None:
+    docs, home = tmp_path / "docs", tmp_path / "home"
+    docs.mkdir()
+    for name in ("Cloroplasto.txt", "Programma_Apollo.txt"):  # about 170 chunks: one batch, then a kill
+        shutil.copy(SQUAD / name, docs / name)
+    root = home / "indexes" / "default"
+    env = {**os.environ, "RAG_HOME": str(home)}
+    rag = [sys.executable, "-m", "rag"]
+    proc = subprocess.Popen([*rag, "index", "build", str(docs), "-q"], cwd=ROOT, env=env,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 600
+    while cache_rows(root) < CACHE_BATCH and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.poll() is None, f"the build ended before it could be killed: {proc.stderr.read()}"  # type: ignore[union-attr]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    saved = cache_rows(root)
+    assert saved >= CACHE_BATCH
+
+    def run(*args: str) -> str:
+        done = subprocess.run([*rag, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    report = json.loads(run("index", "build", str(docs), "--json"))
+    assert report["chunks_resumed"] == saved and report["chunks_embedded"] == report["chunks"] - saved > 0
+    resumed = dict(zip(*snapshot(root), strict=True))
+
+    with open(docs / "Cloroplasto.txt", "a", encoding="utf-8") as fh:
+        fh.write("\n\nParagrafo aggiunto per la prova di aggiornamento: i cloroplasti sono verdi.\n")
+    out = run("index", "update")
+    chunks, vectors = snapshot(root)
+    new = [c for c in chunks if c not in resumed]
+    assert 1 <= len(new) <= 2, new
+    assert f"({len(new)} embedded, {len(chunks) - len(new)} reused, 1 file(s) unchanged" in out, out
+    # The updated index equals a fresh build; as it took every other vector from the resumed one,
+    # this checks the resumed build too (vectors agree up to the batch's float noise).
+    Builder(IndexStore(tmp_path / "fresh"), real_embedder, ChunkSettings()).build([str(docs)])
+    assert_same_index(root, tmp_path / "fresh", atol=1e-4)
+    assert all((resumed[c] == v).all() for c, v in zip(chunks, vectors, strict=True) if c in resumed)
