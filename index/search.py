@@ -7,10 +7,20 @@ every rank of both lists alike, fell far below BM25 alone (recall@4 0.71 against
 squad_it_dev), while the score combination beats both (0.89-0.90; `bench/` reproduces it). Scores
 keep their magnitude, so a weak dense match cannot outvote a strong lexical one. Each hit keeps
 both ranks and raw scores.
+
+Two lexical signals then refine the hybrid ranking (not the single-retriever modes, which stay pure
+for comparison): every candidate gets `FILE_WEIGHT` times its file's BM25 score relative to the
+best file's, so a passage of the document the question is about outranks a look-alike elsewhere;
+and the best `RERANK_DEPTH` get `SENTENCE_WEIGHT` times the IDF-weighted share of the question's
+terms that one of their sentences holds. With the question words and BM25 parameters of
+`language`/`lexical`, squad_it_dev recall@4 went from 0.883 to 0.899 (top 5: 0.891 to 0.913),
+gaining on both halves of its articles: 0.902 to 0.915 on the half the weights were tuned on,
+0.853 to 0.874 on the other. It costs about 3 ms a query (stemming 20 passages' sentences).
 """
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -18,12 +28,16 @@ import numpy as np
 from index.dense import load_dense, search_dense
 from index.embedder import PROBE_TOLERANCE, Embedder, fingerprint
 from index.errors import IndexCorruptError, IndexMismatchError
-from index.lexical import LexicalIndex
+from index.language import query_terms
+from index.lexical import FileIndex, LexicalIndex
 from index.records import Hit
 from index.store import SCHEMA_VERSION, Generation
 
 Mode = Literal["hybrid", "dense", "lexical"]
 DENSE_WEIGHT = 0.2
+FILE_WEIGHT = 0.3
+SENTENCE_WEIGHT = 0.5
+RERANK_DEPTH = 20
 
 
 class Searcher:
@@ -60,6 +74,14 @@ class Searcher:
     def lexical(self) -> LexicalIndex:
         return self._lexical
 
+    @cached_property
+    def files(self) -> FileIndex:
+        """BM25 over whole files, built on first use from the terms the index stores."""
+        file_of_chunk = np.zeros(self.generation.meta.n_chunks, dtype=np.int64)
+        for n, record in enumerate(self.generation.files()):
+            file_of_chunk[self.generation.chunk_ids_for(record.path)] = n
+        return FileIndex(self.generation.terms(), file_of_chunk)
+
     def embed_query(self, question: str) -> np.ndarray:
         return self.embedder.embed([question])[0]
 
@@ -84,8 +106,18 @@ class Searcher:
                 fused[cid] = fused.get(cid, 0.0) + part
                 info.setdefault(cid, {})[f"{name}_rank"] = rank
                 info[cid][f"{name}_score"] = score
-        top = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
+        if mode == "hybrid" and fused:
+            file_scores = self.files.chunk_scores(question, self.langs)
+            for cid in fused:
+                fused[cid] += FILE_WEIGHT * float(file_scores[cid])
+        top = sorted(fused, key=lambda cid: (-fused[cid], cid))[:max(k, RERANK_DEPTH) if mode == "hybrid" else k]
         chunks = self.generation.chunks(top)
+        if mode == "hybrid":
+            terms = query_terms(question, self.langs)
+            for cid, chunk in zip(top, chunks, strict=True):
+                fused[cid] += SENTENCE_WEIGHT * self._lexical.sentence_match(terms, chunk.text, chunk.lang)
+            order = sorted(range(len(top)), key=lambda n: (-fused[top[n]], top[n]))[:k]
+            top, chunks = [top[n] for n in order], [chunks[n] for n in order]
         return [Hit(chunk=chunk, score=fused[cid], **info[cid])  # type: ignore[arg-type]
                 for cid, chunk in zip(top, chunks, strict=True)]
 

@@ -1,0 +1,52 @@
+"""The lexical signals of the hybrid ranking, checked by hand: question words, file BM25, sentence match."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from index.builder import Builder
+from index.chunking import ChunkSettings
+from index.embedder import HashEmbedder
+from index.language import query_terms, terms
+from index.lexical import FileIndex, LexicalIndex
+from index.search import Searcher
+from index.store import IndexStore
+
+
+def test_question_words_leave_queries_but_not_documents() -> None:
+    assert query_terms("Qual è stato il nome della nave? Cos' era?", {"it"}) == ["nom", "nav"]
+    assert "stat" in terms("Lo stato è stato fondato", "it")  # documents keep them
+
+
+def test_file_index_scores_every_chunk_by_its_file() -> None:
+    chunks = [["gatt", "lat"], ["gatt", "cod"], ["cod", "pesc"], ["tren", "binar"]]
+    files = FileIndex(chunks, [0, 0, 1, 1])
+    scores = files.chunk_scores("gatti e code", {"it"})
+    assert scores[0] == scores[1] == 1.0  # the file with both words is the best
+    assert 0 < scores[2] == scores[3] < 1.0
+    assert not files.chunk_scores("aerei", {"it"}).any()
+
+
+def test_sentence_match_is_the_best_single_sentence() -> None:
+    index = LexicalIndex.build([terms(t, "it") for t in ("gatti neri", "cani bianchi", "gatti e cani", "treni")])
+    q = query_terms("gatti neri con cani?", {"it"})
+    one = "I gatti neri dormono. I cani abbaiano."
+    assert 0 < index.sentence_match(q, one, "it") < 1  # no sentence holds all three words
+    assert index.sentence_match(q, "I gatti neri e i cani giocano.", "it") == 1.0
+    assert index.sentence_match(q, "Niente di tutto questo.", "it") == 0.0
+
+
+def test_hybrid_prefers_the_sentence_and_file_that_hold_the_question(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    # BM25 prefers b.txt, short and repeating the words; only a.txt has one sentence that holds the
+    # whole question, and the hybrid ranks it first.
+    (docs / "a.txt").write_text("La nave Vespucci partì da Genova. Poi il mare fu calmo e il cielo sereno.\n")
+    (docs / "b.txt").write_text("Vespucci, Vespucci. Genova. La nave.\n")
+    Builder(IndexStore(tmp_path / "idx"), HashEmbedder(), ChunkSettings(size=40, overlap=8)).build([str(docs)])
+    searcher = Searcher(IndexStore(tmp_path / "idx").open(), HashEmbedder(), dense_weight=0.0)
+    question = "Quale nave di Vespucci era a Genova?"
+    assert searcher.search(question, k=2, mode="lexical")[0].chunk.path.endswith("b.txt")
+    hits = searcher.search(question, k=2)
+    assert hits[0].chunk.path.endswith("a.txt")
+    assert hits[0].score > hits[1].score
