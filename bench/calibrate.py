@@ -5,8 +5,10 @@
 Builds a throw-away index of shared/eval/squad_it_dev/docs with the default settings, asks a
 seeded sample of its questions, and prints the confidence percentiles of the unanswerable ones and,
 for a few thresholds, the share of answerable questions answered with the fact and a right
-citation. Then it checks the seed set against the chosen threshold. Results go to
-bench/results/calibration.json.
+citation, for all of them and for each half: the articles are split even/odd in name order (the
+unanswerable questions by their line in the file), so that a threshold taken from the tuning
+half can be checked on the other. Then it checks the seed set against the chosen threshold.
+Results go to bench/results/calibration.json.
 """
 
 from __future__ import annotations
@@ -41,12 +43,41 @@ def run(assistant: Assistant, questions: list[dict]) -> list[dict]:
     return rows
 
 
+def table(rows: list[dict]) -> dict:
+    """Percentiles of the unanswerable questions' confidence, and the shares at a few thresholds."""
+    unans = np.array([r["confidence"] for r in rows if r["unanswerable"]])
+    ans = [r for r in rows if not r["unanswerable"]]
+    result: dict = {"answerable": len(ans), "unanswerable": len(unans), "percentiles_unanswerable": {},
+                    "thresholds": []}
+    for q in (80, 85, 90, 92, 94, 95):
+        result["percentiles_unanswerable"][q] = round(float(np.percentile(unans, q)), 4)
+    for t in sorted({1.15, 1.2, 1.25, 1.3, 1.35, 1.4, DEFAULT_THRESHOLD}):
+        answered = [r for r in ans if r["confidence"] >= t]
+        result["thresholds"].append({
+            "threshold": t,
+            "unanswerable_abstained": round(float(np.mean(unans < t)), 4),
+            "answerable_fact_and_citation": round(sum(r["fact"] and r["citation"] for r in answered) / len(ans), 4),
+            "answerable_answered": round(len(answered) / len(ans), 4),
+            "median_answer_chars": float(np.median([len(r["answer"]) for r in answered])) if answered else None,
+        })
+    return result
+
+
+def split(questions: list[dict]) -> dict[str, str]:
+    """Question id -> "tune" or "check": by article (even/odd in name order); unanswerable ones (no
+    article) by their line in the file, even or odd."""
+    articles = sorted({q["source"] for q in questions if q.get("source")})
+    return {q["id"]: "tune" if (line if q.get("unanswerable") else articles.index(q["source"])) % 2 == 0 else "check"
+            for line, q in enumerate(questions)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--answerable", type=int, default=600)
     parser.add_argument("--unanswerable", type=int, default=300)
     args = parser.parse_args()
     questions = load_questions(str(EVAL / "squad_it_dev" / "questions.jsonl"))
+    halves = split(questions)
     rng = random.Random(5)
     sample = (rng.sample([q for q in questions if not q.get("unanswerable")], args.answerable)
               + rng.sample([q for q in questions if q.get("unanswerable")], args.unanswerable))
@@ -58,20 +89,8 @@ def main() -> None:
         seed = Assistant(Settings(home=Path(home) / "seed", min_confidence=-1.0), embedder=squad.embedder)
         seed.ensure_index()
         seed_rows = run(seed, load_questions(str(EVAL / "seed_dev.jsonl")))
-    unans = np.array([r["confidence"] for r in rows if r["unanswerable"]])
-    ans = [r for r in rows if not r["unanswerable"]]
-    result: dict = {"percentiles_unanswerable": {}, "thresholds": [], "default": DEFAULT_THRESHOLD}
-    for q in (80, 85, 90, 92, 94, 95):
-        result["percentiles_unanswerable"][q] = round(float(np.percentile(unans, q)), 4)
-    for t in sorted({0.9, 0.95, 1.0, 1.05, 1.1, DEFAULT_THRESHOLD}):
-        answered = [r for r in ans if r["confidence"] >= t]
-        result["thresholds"].append({
-            "threshold": t,
-            "unanswerable_abstained": round(float(np.mean(unans < t)), 4),
-            "answerable_fact_and_citation": round(sum(r["fact"] and r["citation"] for r in answered) / len(ans), 4),
-            "answerable_answered": round(len(answered) / len(ans), 4),
-            "median_answer_chars": float(np.median([len(r["answer"]) for r in answered])) if answered else None,
-        })
+    result: dict = {"default": DEFAULT_THRESHOLD, **table(rows),
+                    "halves": {h: table([r for r in rows if halves[r["id"]] == h]) for h in ("tune", "check")}}
     result["seed"] = [{"id": r["id"], "unanswerable": r["unanswerable"], "confidence": round(r["confidence"], 4),
                        "ok": (r["confidence"] < DEFAULT_THRESHOLD) if r["unanswerable"]
                        else bool(r["fact"] and r["citation"] and r["confidence"] >= DEFAULT_THRESHOLD)}

@@ -6,8 +6,10 @@ Each candidate sentence is scored by two signals a reader would use:
   whose rare words the passages lack is the typical unanswerable one;
 - similarity: cosine between the question and the sentence in the embedding model's space, which
   catches paraphrases the words miss.
-The best sentence, and the runner-up when it is nearly as good, make the answer; each carries the
-citation of its passage. Whether to answer at all is `confidence.py`'s decision.
+To choose the sentence, the share of the question's words it holds is also counted with the words
+weighted by their IDF in this corpus (`Candidate.rank`), which finds the sentence holding what sets
+the question apart. The best sentence, and the runner-up when it is nearly as good, make the
+answer; each carries the citation of its passage. Whether to answer at all is `confidence.py`'s decision.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from index.records import Hit
 from rag.sentences import Sentence, split_sentences
 
 SIMILARITY_WEIGHT = 0.5  # one unit of cosine is worth half the question's words
-PASSAGE_WEIGHT = 0.2  # a sentence from the best retrieved passage gets this much on top
-RUNNER_UP_RATIO = 0.85  # a second sentence is added only when it scores this close to the best
+PASSAGE_WEIGHT = 0.5  # a sentence from the best retrieved passage gets this much on top
+RUNNER_UP_RATIO = 0.75  # a second sentence is added only when it ranks this close to the best
 MAX_SENTENCE_CHARS = 400  # longer "sentences" are usually lists or tables; they are cut at a word
 
 
+CORPUS_WEIGHT = 0.5  # in choosing a sentence only: the share of corpus-IDF weight it holds
 TYPE_MISMATCH_PENALTY = 0.5  # a "when"/"how many" question answered by a sentence with no number or date
 
 # Questions whose answer is a date or a quantity, by their opening words (English and Italian), and
@@ -61,11 +64,23 @@ class Candidate:
     similarity: float
     type_ok: bool = True  # False when the question wants a date or quantity and the sentence has none
     passage: float = 1.0  # the passage's retrieval score relative to the best passage's
+    corpus_coverage: float = 0.0  # `coverage` with the words weighted by their IDF in this corpus
 
     @property
     def score(self) -> float:
+        """How sure we are that the sentence answers: the confidence, on a scale stable across corpora."""
         raw = self.coverage + SIMILARITY_WEIGHT * self.similarity
         return (raw if self.type_ok else raw * TYPE_MISMATCH_PENALTY) + PASSAGE_WEIGHT * self.passage
+
+    @property
+    def rank(self) -> float:
+        """Which sentence to quote: the score, plus the share of the words that are rare in this corpus.
+
+        A word rare in general can be everywhere in one corpus ("Saturno" in an article on Apollo);
+        the corpus IDF finds the sentence that holds what sets it apart. It is left out of `score`
+        because it drifts with the corpus, and the abstention threshold must not.
+        """
+        return self.score + CORPUS_WEIGHT * self.corpus_coverage
 
 
 class QuestionTerms:
@@ -93,6 +108,7 @@ class QuestionTerms:
         stops = frozenset().union(*(stopwords(code) for code in langs))
         stemmers = [Stemmer.Stemmer(LANGUAGES[c][0]) for c in sorted(langs)]
         self.words: list[tuple[set[str], float]] = []
+        self.corpus_weights: list[float] = []
         seen: set[str] = set()
         for word in words(question):
             if word in stops or word in seen or len(word) < 2:
@@ -102,12 +118,20 @@ class QuestionTerms:
             in_corpus = any(lexical.idf(stem) > 0 for stem in stems)
             weight = 0.0 if self.cross_lingual and not in_corpus else informativeness(word, weigh_in)
             self.words.append((stems, weight))
+            self.corpus_weights.append(max(lexical.idf(stem) for stem in stems))
         self.total = sum(weight for _, weight in self.words)
+        self.corpus_total = sum(self.corpus_weights)
 
     def coverage(self, sentence_terms: set[str]) -> float:
         if not self.total:
             return 0.0
         return sum(w for stems, w in self.words if stems & sentence_terms) / self.total
+
+    def corpus_coverage(self, sentence_terms: set[str]) -> float:
+        if not self.corpus_total:
+            return 0.0
+        return sum(w for (stems, _), w in zip(self.words, self.corpus_weights, strict=True)
+                   if stems & sentence_terms) / self.corpus_total
 
 
 def informativeness(word: str, lang: str) -> float:
@@ -130,7 +154,7 @@ def candidates(question: str, hits: list[Hit], lexical: LexicalIndex, langs: set
 
     qterms = QuestionTerms(question, langs, lexical)
     seen: set[tuple[str, int]] = set()
-    pool: list[tuple[int, Sentence, float]] = []
+    pool: list[tuple[int, Sentence, float, float]] = []
     for i, hit in enumerate(hits):
         chunk = hit.chunk
         stemmer = Stemmer.Stemmer(LANGUAGES[chunk.lang][0]) if chunk.lang in LANGUAGES else None
@@ -141,24 +165,24 @@ def candidates(question: str, hits: list[Hit], lexical: LexicalIndex, langs: set
             seen.add(key)
             toks = words(sentence.text)
             terms = set(toks) | (set(stemmer.stemWords(toks)) if stemmer else set())
-            pool.append((i, _trim(sentence), qterms.coverage(terms)))
-    type_ok = [qterms.pattern is None or bool(qterms.pattern.search(s.text)) for _, s, _ in pool]
+            pool.append((i, _trim(sentence), qterms.coverage(terms), qterms.corpus_coverage(terms)))
+    type_ok = [qterms.pattern is None or bool(qterms.pattern.search(s.text)) for _, s, _, _ in pool]
     if not pool:
         return []
-    vectors = embed([s.text for _, s, _ in pool])
+    vectors = embed([s.text for _, s, _, _ in pool])
     sims = vectors @ question_vector
     best = hits[0].score or 1.0
-    return [Candidate(i, s, cov, float(sim), ok, hits[i].score / best)
-            for (i, s, cov), sim, ok in zip(pool, sims, type_ok, strict=True)]
+    return [Candidate(i, s, cov, float(sim), ok, hits[i].score / best, corpus)
+            for (i, s, cov, corpus), sim, ok in zip(pool, sims, type_ok, strict=True)]
 
 
 def choose(cands: list[Candidate]) -> list[Candidate]:
     """The best sentence, plus the runner-up when it is almost as good; in reading order."""
     if not cands:
         return []
-    ranked = sorted(cands, key=lambda c: -c.score)
+    ranked = sorted(cands, key=lambda c: -c.rank)
     chosen = [ranked[0]]
-    if len(ranked) > 1 and ranked[1].score >= RUNNER_UP_RATIO * ranked[0].score:
+    if len(ranked) > 1 and ranked[1].rank >= RUNNER_UP_RATIO * ranked[0].rank:
         chosen.append(ranked[1])
     return sorted(chosen, key=lambda c: (c.hit_index, c.sentence.start))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rag.extractive import answer_pattern, informativeness
 from rag.prompts import REFUSAL
-from rag.sentences import split_sentences
+from rag.sentences import Sentence, split_sentences
 
 
 def test_sentences_keep_spans_and_numbers() -> None:
@@ -38,3 +38,23 @@ def test_real_answers_on_seeds(seed_assistant) -> None:  # type: ignore[no-untyp
     assert seed_assistant.ask("When was Huawei founded?").text == REFUSAL
     for token in ("910B", "Reuters"):
         assert token in seed_assistant.search(token, k=1)[0].chunk.text
+
+
+def test_corpus_rare_words_choose_the_sentence_but_not_the_confidence() -> None:
+    from index.language import terms
+    from index.lexical import LexicalIndex
+    from rag.confidence import confidence
+    from rag.extractive import Candidate, QuestionTerms, choose
+
+    # "Saturno" is in every passage of this corpus, "Huntsville" in one: the sentence with Huntsville
+    # holds what sets the question apart, although both hold one of its two rare words.
+    docs = ["Il razzo Saturno fu provato.", "Saturno volò nel 1967.", "Saturno fu costruito a Huntsville."]
+    lexical = LexicalIndex.build([terms(d, "it") for d in docs])
+    qterms = QuestionTerms("Saturno e Huntsville?", {"it"}, lexical)
+    with_city, with_rocket = set(terms("Huntsville", "it")), set(terms("Saturno", "it"))
+    assert qterms.corpus_coverage(with_city) > 0.5 > qterms.corpus_coverage(with_rocket) > 0
+    city = Candidate(0, Sentence("Fu costruito a Huntsville.", 0, 26), 0.5, 0.5, corpus_coverage=0.9)
+    rocket = Candidate(0, Sentence("Il razzo Saturno fu provato.", 30, 58), 0.5, 0.6, corpus_coverage=0.1)
+    assert rocket.score > city.score and city.rank > rocket.rank
+    assert choose([rocket, city])[0] is city
+    assert confidence([rocket, city]) == rocket.score  # the confidence keeps the corpus-independent scale
