@@ -76,9 +76,22 @@ def load_dense(path: Path) -> Any:
 
 
 def search_dense(index, query: np.ndarray, k: int) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
-    """Top `k` (chunk id, cosine) for one unit query vector."""
+    """Top `k` (chunk id, cosine) for one unit query vector, searched on the calling thread alone.
+
+    FAISS spreads even a single query over its OpenMP threads. On a busy machine a thread that waits
+    at a barrier for a descheduled partner made an exact search of 10k vectors take 15-35 ms instead
+    of 0.4 ms, and of 100k 92 ms instead of 22 ms (2 cores, load 6; bench/scale.py). The setting is
+    restored after the search, so a build in the same process still trains on every core.
+    """
+    import faiss
+
     k = min(k, index.ntotal)
     if k <= 0:
         return []
-    scores, ids = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        scores, ids = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+    finally:
+        faiss.omp_set_num_threads(threads)
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]

@@ -74,3 +74,22 @@ def test_load_restores_nprobe_and_results(tmp_path: Path, data: np.ndarray, quer
     index.nprobe = built
     for q in queries[:20]:
         assert search_dense(loaded, q, 10) == search_dense(index, q, 10)
+
+
+def test_search_runs_on_one_thread_and_restores_the_setting(data: np.ndarray, queries: np.ndarray) -> None:
+    index = build_dense(data)
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(2)  # so that the check means something on a one-core machine too
+    seen: list[int] = []
+    real_search = index.search
+
+    def spying(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        seen.append(faiss.omp_get_max_threads())
+        return real_search(x, k)
+
+    index.search = spying
+    hits = search_dense(index, queries[0], 10)
+    assert seen == [1] and faiss.omp_get_max_threads() == 2
+    faiss.omp_set_num_threads(before)
+    _, ids = real_search(queries[:1], 10)
+    assert [i for i, _ in hits] == ids[0].tolist()
