@@ -1,6 +1,6 @@
 """Scale: query latency, memory, build time and ANN recall at 10k, 100k and 1M chunks.
 
-    python bench/scale.py                                   # about 25 min on 2 cores, 10 GB of disk in --work
+    python bench/scale.py                                   # about 15 min on 2 cores, 6 GB of disk in --work
     python bench/scale.py --sizes 10000,100000 --queries 100   # a quick look
 
 The smallest point is the real squad_it_dev index (1,384 chunks, real vectors, built with the real
@@ -8,7 +8,7 @@ model). Each larger size is a real index generation written through `IndexStore.
 store, vectors.npy, dense.faiss chosen by `index.dense.build_dense`, bm25s) over synthetic chunks:
 
 - text: words drawn independently from the unigram distribution of the real corpus (Zipfian, its
-  ~25k-word vocabulary), chunk lengths drawn from the real chunks; terms are those words stemmed
+  16k-word vocabulary), chunk lengths drawn from the real chunks; terms are those words stemmed
   by `index.language.terms`. The vocabulary does not grow with size as a real corpus's would, so
   posting lists are longer than real ones: pessimistic for BM25 latency.
 - vectors: a Gaussian mixture around the real chunk vectors, unit-normalised: a real vector plus
@@ -284,8 +284,11 @@ def plot(points: list[dict[str, Any]], path: Path) -> None:
     lat.set(xscale="log", yscale="log", xlabel="chunks", ylabel="ms per query", title="Hybrid retrieval latency")
     lat.legend(fontsize=7)
     mem.plot(ns, [p["memory_mib"]["steady_after_queries"]["VmRSS"] / 1024 for p in points], "o-", label="steady RSS")
+    mem.plot(ns, [p["memory_mib"]["searcher_open"]["VmRSS"] / 1024 for p in points], "^--",
+             label="searcher open, before the first query")
+    mem.plot(ns, [p["memory_mib"]["steady_after_queries"]["VmHWM"] / 1024 for p in points], "x:", label="peak")
     mem.plot(ns, [p["memory_mib"]["model_loaded"]["VmRSS"] / 1024 for p in points], "s--", label="model only")
-    mem.axhline(4, color="red", lw=0.8, label="target 4 GB")
+    mem.axhline(4e9 / 2**30, color="red", lw=0.8, label="target 4 GB (3.73 GiB)")
     mem.set(xscale="log", xlabel="chunks", ylabel="GiB", title="Searcher process memory")
     mem.legend(fontsize=7)
     fig.tight_layout()

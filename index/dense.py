@@ -5,16 +5,16 @@ milliseconds a query, so the index switches to IVF with enough probes to keep re
 vectors themselves stay in vectors.npy, so the FAISS file can always be rebuilt from them.
 
 The numbers below come from bench/scale.py (384-dim vectors around the real squad_it_dev
-embeddings, real questions as queries, 2 cores):
-- An exact scan of one query costs about 0.15 ms per 1,000 vectors here: 15 ms at 100k, 30 ms at
-  200k, next to 15 ms for embedding the query and the BM25 search, against a 60 ms p95 budget. So
-  the switch is at 100k, where IVF with 64 probes still finds about 0.99 of the exact top 10.
+embeddings, real questions as queries, 2 busy cores, one search thread):
+- An exact scan takes 0.4 ms a query at 10k vectors, 7 ms at 100k, 17 ms at 200k and 77 ms at 1M,
+  beside about 15 ms for embedding the question, against a 60 ms p95 budget for the whole search.
+  So the switch is at 100k, where IVF would already find 0.976 of the exact top 10.
 - nlist = 2 sqrt(n) rather than 4 sqrt(n): at 1M, 2,000 lists train in about 20 s on 80k sampled
   vectors where 4,000 lists took about 140 s on 256k, and adding the vectors is cheaper too; a query
-  scans more vectors per list, 3-6 ms at 64 probes, small beside embedding and BM25.
-- Recall followed the number of probes more than their share of the lists (0.96-0.97 at 32-64 of
-  4,000 lists, 0.98 at 64 of both 894 and 2,000), so at least 64 lists are probed, and 1/32 of
-  them for larger indexes.
+  scans more vectors per list (3 ms at 64 probes), small beside embedding and BM25.
+- Recall followed the number of probes more than their share of the lists: with 64 probes, 0.968
+  of the exact top 10 at 200k (894 lists) and 0.981 at 1M (2,000 lists); with 32, 0.93-0.96. So
+  at least 64 lists are probed, and 1/32 of them for larger indexes.
 """
 
 from __future__ import annotations
