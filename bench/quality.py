@@ -10,9 +10,10 @@ Settings and the LangChain recipe (bench/recipe.py) on the same files, then asks
 - recall@4: one of the 4 passages comes from the question's `source` file and contains one of its
   `evidence_any` (case-insensitive after NFKC and whitespace normalisation). For the recipe
   (similarity_search k=4) and for our Searcher dense only, lexical only and fused (hybrid, the
-  default). Our dense and lexical lists are taken 50 deep once, so the fusion can also be swept
-  offline over its dense weight (`fusion_sweep`); the default weight is checked against the
-  Assistant's own ranking.
+  default). Our dense and lexical lists are taken 50 deep once, so the score combination can also be
+  swept offline over its dense weight (`fusion_sweep`). The sweep is of the combination alone:
+  the hybrid search then adds the file prior and the sentence rerank (index/search.py), so its
+  recall at the default weight is the Assistant's `hybrid` figure less what those two add.
 - answers: each question is asked once with min_confidence=-1 (nothing abstains) and its
   `confidence` kept; the figures for any threshold are then computed offline with
   rag.evaluate.score_one, as bench/calibrate.py does.
