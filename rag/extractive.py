@@ -15,7 +15,7 @@ answer; each carries the citation of its passage. Whether to answer at all is `c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -169,11 +169,36 @@ def candidates(question: str, hits: list[Hit], lexical: LexicalIndex, langs: set
     type_ok = [qterms.pattern is None or bool(qterms.pattern.search(s.text)) for _, s, _, _ in pool]
     if not pool:
         return []
-    vectors = embed([s.text for _, s, _, _ in pool])
-    sims = vectors @ question_vector
     best = hits[0].score or 1.0
-    return [Candidate(i, s, cov, float(sim), ok, hits[i].score / best, corpus)
-            for (i, s, cov, corpus), sim, ok in zip(pool, sims, type_ok, strict=True)]
+    # Sentences are embedded best bound first, and only while one left could still be chosen or
+    # set the confidence: with the cosine at its ceiling, each sentence's score and rank have an
+    # upper bound. The answer and confidence are exactly those of embedding every sentence; a
+    # one-off `rag ask` embeds about a third of them (the NumPy forward pass is most of its time).
+    made = [Candidate(i, s, cov, _MAX_COSINE, ok, hits[i].score / best, corpus)
+            for (i, s, cov, corpus), ok in zip(pool, type_ok, strict=True)]
+    order = sorted(range(len(made)), key=lambda n: -made[n].rank)
+    done: list[Candidate] = []
+    for start in range(0, len(order), EMBED_BATCH):
+        if done and _settled(done, [made[n] for n in order[start:]]):
+            break
+        rows = order[start:start + EMBED_BATCH]
+        sims = embed([made[n].sentence.text for n in rows]) @ question_vector
+        done += [replace(made[n], similarity=float(sim)) for n, sim in zip(rows, sims, strict=True)]
+    return sorted(done, key=lambda c: (c.hit_index, c.sentence.start))
+
+
+EMBED_BATCH = 8
+_MAX_COSINE = 1.0 + 1e-4  # unit vectors; the margin covers float rounding
+
+
+def _settled(done: list[Candidate], bounds: list[Candidate]) -> bool:
+    """Whether no sentence still to embed (scored at the cosine ceiling) could change the outcome:
+    it can neither beat the confidence, nor be the best or a runner-up close enough to be quoted."""
+    top_rank = max(c.rank for c in done)
+    if top_rank <= 0:
+        return False
+    return (max(c.rank for c in bounds) < RUNNER_UP_RATIO * top_rank
+            and max(c.score for c in bounds) < max(c.score for c in done))
 
 
 def choose(cands: list[Candidate]) -> list[Candidate]:

@@ -58,3 +58,36 @@ def test_corpus_rare_words_choose_the_sentence_but_not_the_confidence() -> None:
     assert rocket.score > city.score and city.rank > rocket.rank
     assert choose([rocket, city])[0] is city
     assert confidence([rocket, city]) == rocket.score  # the confidence keeps the corpus-independent scale
+
+
+def test_embedding_only_sentences_that_can_win_changes_nothing(seed_assistant, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Sentences are embedded best bound first and only while one could still be chosen: the same
+    sentences and confidence as embedding all of them, for fewer embeddings."""
+    import json
+
+    from rag import extractive
+    from tests.conftest import SHARED
+
+    searcher = seed_assistant.searcher
+    embedded: list[int] = []
+
+    def counting(texts):  # type: ignore[no-untyped-def]
+        embedded.append(len(texts))
+        return seed_assistant.embedder.embed(texts)
+
+    questions = [json.loads(line)["question"] for line in (SHARED / "eval" / "seed_dev.jsonl").read_text().splitlines()
+                 if line.strip()] + ["Chi è il fondatore di ByteDance?", "What is Coze?", "chip"]
+    saved = {"all": 0, "pruned": 0}
+    for question in questions:
+        vector = searcher.embed_query(question)
+        hits = searcher.search(question, 5, query_vector=vector)
+        outcome = {}
+        for name, batch in (("all", 10_000), ("pruned", 2)):
+            monkeypatch.setattr(extractive, "EMBED_BATCH", batch)
+            embedded.clear()
+            cands = extractive.candidates(question, hits, searcher.lexical, searcher.langs, vector, counting)
+            saved[name] += sum(embedded)
+            chosen = extractive.choose(cands)
+            outcome[name] = ([c.sentence.text for c in chosen], round(max(c.score for c in cands), 5))
+        assert outcome["pruned"] == outcome["all"], question
+    assert saved["pruned"] < saved["all"]
