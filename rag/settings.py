@@ -108,7 +108,9 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
     if name == "api_key":
         return value if isinstance(value, Secret) else Secret(str(value))
     if name == "min_confidence":
-        return None if value in (None, "") else _coerce(name, value, float)
+        if value in (None, ""):
+            return None
+        kind = float
     try:
         if kind is bool:
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")

@@ -45,6 +45,13 @@ def test_ask_json_is_stable_and_abstains_honestly(rag) -> None:  # type: ignore[
     data = refusal.json()
     assert data["abstained"] is True and data["answer"] == REFUSAL and data["citations"]
 
+    # The threshold moves from a flag or the environment; a bad value is one line.
+    forced = rag("ask", "--json", "--min-confidence", "0", "Qual è il fatturato annuo di ByteDance?").json()
+    assert forced["abstained"] is False and forced["confidence"] == data["confidence"]
+    strict = rag("ask", "--json", "Con quale azienda rivaleggia Coze?", env={"RAG_MIN_CONFIDENCE": "9"}).json()
+    assert strict["abstained"] is True
+    assert_one_line_error(rag("ask", "Coze?", env={"RAG_MIN_CONFIDENCE": "alto"}))
+
 
 def test_build_update_info_search(rag, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     docs = tmp_path / "docs"
