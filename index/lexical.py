@@ -101,15 +101,35 @@ class LexicalIndex:
 
 
 class FileIndex:
-    """BM25 over whole files, each the concatenation of its chunks' terms; scores come back per chunk."""
+    """BM25 over whole files, each the concatenation of its chunks' terms; scores come back per chunk.
 
-    def __init__(self, term_lists: Sequence[Sequence[str]], file_of_chunk: Sequence[int] | np.ndarray) -> None:
+    Built with the generation (`IndexStore.write` has every chunk's terms in memory then) and saved
+    beside `lexical/`: built at query time from the stored terms it cost 8 s and 1.3 GiB of peak
+    memory on the first query at 200k chunks (bench/scale.py).
+    """
+
+    def __init__(self, files: LexicalIndex, file_of_chunk: Sequence[int] | np.ndarray) -> None:
+        self._files = files
         self.file_of_chunk = np.asarray(file_of_chunk, dtype=np.int64)
-        n_files = int(self.file_of_chunk.max()) + 1 if len(self.file_of_chunk) else 0
+
+    @classmethod
+    def build(cls, term_lists: Sequence[Sequence[str]], file_of_chunk: Sequence[int] | np.ndarray) -> FileIndex:
+        file_of_chunk = np.asarray(file_of_chunk, dtype=np.int64)
+        n_files = int(file_of_chunk.max()) + 1 if len(file_of_chunk) else 0
         files: list[list[str]] = [[] for _ in range(n_files)]
-        for f, chunk_terms in zip(self.file_of_chunk, term_lists, strict=True):
+        for f, chunk_terms in zip(file_of_chunk, term_lists, strict=True):
             files[f].extend(chunk_terms)
-        self._files = LexicalIndex.build(files)
+        return cls(LexicalIndex.build(files), file_of_chunk)
+
+    def save(self, folder: Path) -> None:
+        self._files.save(folder)
+        np.save(folder / "file_of_chunk.npy", self.file_of_chunk, allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> FileIndex:
+        file_of_chunk = np.load(folder / "file_of_chunk.npy", allow_pickle=False)
+        n_files = int(file_of_chunk.max()) + 1 if len(file_of_chunk) else 0
+        return cls(LexicalIndex.load(folder, n_files), file_of_chunk)
 
     def chunk_scores(self, text: str, langs: set[str]) -> np.ndarray:
         """Each chunk's file score relative to the best file's (0 to 1), in chunk-id order."""

@@ -76,11 +76,19 @@ class Searcher:
 
     @cached_property
     def files(self) -> FileIndex:
-        """BM25 over whole files, built on first use from the terms the index stores."""
+        """BM25 over whole files: saved with the generation, or built from the stored terms for an
+        index written before it was (no rebuild needed)."""
+        folder = self.generation.folder / "files"
+        if (folder / "file_of_chunk.npy").exists():
+            try:
+                return FileIndex.load(folder)
+            except (ValueError, KeyError, OSError) as exc:
+                raise IndexCorruptError(f"index files in {folder} cannot be read ({exc}); "
+                                        "rebuild with: rag index build PATH...") from exc
         file_of_chunk = np.zeros(self.generation.meta.n_chunks, dtype=np.int64)
         for n, record in enumerate(self.generation.files()):
             file_of_chunk[self.generation.chunk_ids_for(record.path)] = n
-        return FileIndex(self.generation.terms(), file_of_chunk)
+        return FileIndex.build(self.generation.terms(), file_of_chunk)
 
     def embed_query(self, question: str) -> np.ndarray:
         return self.embedder.embed([question])[0]

@@ -1,7 +1,8 @@
 """The on-disk index of one knowledge base: a folder of generations and a pointer to the current one.
 
     <root>/CURRENT            name of the current generation folder
-    <root>/gen-<time>-<rand>/ meta.json, chunks.sqlite, vectors.npy, dense.faiss, lexical/, manifest.json
+    <root>/gen-<time>-<rand>/ meta.json, chunks.sqlite, vectors.npy, dense.faiss, lexical/, files/,
+                                      manifest.json
     <root>/embeddings.sqlite  vectors of a build not yet finished, for resuming it (index/cache.py)
 
 A build writes a complete new generation beside the old one, fsyncs it, and then replaces CURRENT
@@ -172,8 +173,9 @@ class IndexStore:
     def write(self, meta: IndexMeta, docs: Iterable[tuple[Document, int]], chunks: Sequence[Chunk],
               terms: Sequence[Sequence[str]], vectors: np.ndarray) -> Path:
         """Write a complete generation, then make it current atomically; returns its folder."""
+        docs = list(docs)
         from index.dense import build_dense, save_dense
-        from index.lexical import LexicalIndex
+        from index.lexical import FileIndex, LexicalIndex
 
         self.root.mkdir(parents=True, exist_ok=True)
         try:
@@ -196,6 +198,8 @@ class IndexStore:
             np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
             save_dense(build_dense(vectors), tmp / "dense.faiss")
             LexicalIndex.build(terms).save(tmp / "lexical")
+            file_number = {d.path: n for n, (d, _) in enumerate(docs)}
+            FileIndex.build(terms, [file_number[c.path] for c in chunks]).save(tmp / "files")
             (tmp / "meta.json").write_text(json.dumps(asdict(meta), indent=2, ensure_ascii=False))
             write_manifest(tmp)
             _fsync_tree(tmp)

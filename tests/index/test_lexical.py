@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from index.builder import Builder
 from index.chunking import ChunkSettings
 from index.embedder import HashEmbedder
@@ -20,7 +22,7 @@ def test_question_words_leave_queries_but_not_documents() -> None:
 
 def test_file_index_scores_every_chunk_by_its_file() -> None:
     chunks = [["gatt", "lat"], ["gatt", "cod"], ["cod", "pesc"], ["tren", "binar"]]
-    files = FileIndex(chunks, [0, 0, 1, 1])
+    files = FileIndex.build(chunks, [0, 0, 1, 1])
     scores = files.chunk_scores("gatti e code", {"it"})
     assert scores[0] == scores[1] == 1.0  # the file with both words is the best
     assert 0 < scores[2] == scores[3] < 1.0
@@ -50,3 +52,24 @@ def test_hybrid_prefers_the_sentence_and_file_that_hold_the_question(tmp_path: P
     hits = searcher.search(question, k=2)
     assert hits[0].chunk.path.endswith("a.txt")
     assert hits[0].score > hits[1].score
+
+
+def test_the_file_index_is_saved_with_the_generation_and_scores_as_if_built_at_query_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from index.store import IndexStore
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+    from tests.conftest import SEEDS
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text((SEEDS / "bytedance_huawei_coze.txt").read_text())
+    (docs / "b.txt").write_text("Il chip Ascend 910B di Huawei. " * 50 + "\n\nCoze è una piattaforma di ByteDance.")
+    assistant = Assistant(Settings(home=tmp_path / "home", embedder="hash"), embedder=HashEmbedder())
+    assistant.build([str(docs)])
+    generation = IndexStore(assistant.settings.index_root).open()
+    saved = Searcher(generation, assistant.embedder).files
+    assert (generation.folder / "files" / "file_of_chunk.npy").exists()
+    rebuilt = FileIndex.build(generation.terms(), saved.file_of_chunk)
+    for question in ("Quanti chip Ascend ha ordinato ByteDance?", "Che cos'è Coze?", "zzz"):
+        assert np.allclose(saved.chunk_scores(question, {"it"}), rebuilt.chunk_scores(question, {"it"}))
+    assert saved.chunk_scores("Coze piattaforma", {"it"}).max() == 1.0
