@@ -124,6 +124,10 @@ def speed(s: dict[str, Any]) -> str:
         x = p[name]
         rows.append([label, x["wall_s_median"], x["wall_s_runs"], x["peak_rss_mib_median"]])
     out.append(table(["command", "wall s", "runs", "peak RSS MiB"], rows))
+    if "cold_answer_same_as_torch_path" in p:
+        same = "yes" if p["cold_answer_same_as_torch_path"] else "NO"
+        out.append(f"\nThe cold `rag ask` (NumPy forward pass, no torch import) printed the same answer and "
+                   f"confidence as the torch path in the benchmark process: {same}.")
     out.append("")
     rows = [[label, p[name]["wall_s"], p[name]["peak_rss_mib"]] for name, label in (
         ("recipe_build_squad", "`python bench/recipe.py build` squad_it_dev"),
