@@ -81,6 +81,7 @@ class Builder:
         old = {f.path: f for f in previous.files()} if previous else {}
         entries: list[_Entry] = []
         reused = 0
+        old_terms: list[list[str]] | None = None  # every chunk's terms, read once if a file is reused
         advance = self.progress("reading", len(found))
         chunker = Chunker(self.chunking, self.embedder.count_tokens)
         for item in found:
@@ -92,8 +93,8 @@ class Builder:
             record = old.get(doc.path)
             if previous is not None and record is not None and record.sha256 == doc.sha256:
                 ids = previous.chunk_ids_for(doc.path)
-                all_terms = self._old_terms(previous)
-                entries.append(_Entry(doc, previous.chunks(ids), [all_terms[i] for i in ids],
+                old_terms = previous.terms() if old_terms is None else old_terms
+                entries.append(_Entry(doc, previous.chunks(ids), [old_terms[i] for i in ids],
                                       np.asarray(previous.vectors()[ids])))
                 reused += 1
                 continue
@@ -126,11 +127,6 @@ class Builder:
             seconds=time.perf_counter() - began, skipped=tuple(skipped),
             chunks_reused=len(chunks) - embedded, chunks_resumed=resumed, notes=tuple(notes),
         )
-
-    def _old_terms(self, previous: Generation) -> list[list[str]]:
-        if not hasattr(self, "_terms_cache"):
-            self._terms_cache = previous.terms()
-        return self._terms_cache
 
     def _embed(self, entries: list[_Entry], previous: Generation | None,
                probe: list[float]) -> tuple[int, int, list[str]]:
