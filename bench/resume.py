@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -36,22 +35,11 @@ from typing import Any
 import numpy as np
 from common import RESULTS, ROOT, SQUAD_DOCS, machine
 
-from index.cache import CACHE_NAME
+from index.cache import pending_rows
 from rag.assistant import Assistant
 from rag.settings import Settings
 
 RAG = str(Path(sys.executable).parent / "rag")
-
-
-def cache_rows(root: Path) -> int:
-    try:
-        db = sqlite3.connect(f"file:{root / CACHE_NAME}?mode=ro", uri=True, timeout=5)
-        try:
-            return int(db.execute("SELECT count(*) FROM vectors").fetchone()[0])
-        finally:
-            db.close()
-    except sqlite3.OperationalError:  # not there yet, or locked for a moment by the writer
-        return 0
 
 
 class Timer:
@@ -82,14 +70,14 @@ def killed_then_resumed(tmp: Path, docs: Path, embedder, kill_at: float) -> dict
     began = time.perf_counter()
     proc = subprocess.Popen([RAG, "index", "build", str(docs), "-q"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    while proc.poll() is None and cache_rows(root) < kill_at:
+    while proc.poll() is None and pending_rows(root) < kill_at:
         time.sleep(0.02)
     if proc.poll() is not None:
         raise SystemExit(f"the build ended before the kill: {proc.stderr.read()}")  # type: ignore[union-attr]
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     killed_after = time.perf_counter() - began
-    saved = cache_rows(root)
+    saved = pending_rows(root)
     assistant = Assistant(Settings(home=home), embedder=embedder)
     with Timer() as timer:
         report = assistant.build([str(docs)])

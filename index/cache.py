@@ -50,6 +50,19 @@ def same_embedder(model_id: str, dim: int, probe: Sequence[float], other_id: str
         abs(a - b) <= PROBE_TOLERANCE for a, b in zip(probe, other_probe, strict=True))
 
 
+def pending_rows(root: Path) -> int:
+    """Vectors the cache of `root` holds, as another process sees them: the work an interrupted
+    build left for the next run (0 while there is no cache, or for a moment while it is locked)."""
+    try:
+        db = sqlite3.connect(f"file:{root / CACHE_NAME}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(db.execute("SELECT count(*) FROM vectors").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.OperationalError:  # not created yet, schema not written yet, or locked
+        return 0
+
+
 def remove_cache(root: Path) -> None:
     """Delete the cache of `root` with SQLite's side files (a build just wrote its vectors into a generation)."""
     for suffix in ("", "-journal", "-wal", "-shm"):

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from index.builder import CACHE_BATCH, Builder
-from index.cache import CACHE_NAME
+from index.cache import CACHE_NAME, pending_rows
 from index.chunking import ChunkSettings
 from index.embedder import HashEmbedder, Progress
 from index.store import IndexStore
@@ -74,18 +74,6 @@ def assert_same_index(root: Path, fresh: Path, atol: float = 0.0) -> None:
         assert np.allclose(vectors, fresh_vectors, atol=atol)
     else:
         assert (vectors == fresh_vectors).all()
-
-
-def cache_rows(root: Path) -> int:
-    """Rows in the cache of `root` as another process sees them (0 while it does not exist yet)."""
-    try:
-        db = sqlite3.connect(f"file:{root / CACHE_NAME}?mode=ro", uri=True, timeout=5)
-        try:
-            return int(db.execute("SELECT count(*) FROM vectors").fetchone()[0])
-        finally:
-            db.close()
-    except sqlite3.OperationalError:  # not created yet, schema not written yet, or locked for a moment
-        return 0
 
 
 def build(root: Path, docs: Path, embedder: HashEmbedder | None = None):  # type: ignore[no-untyped-def]
@@ -152,12 +140,12 @@ def test_ctrl_c_keeps_finished_batches_for_the_same_model_only(tmp_path: Path) -
     corpus(tmp_path / "docs")
     with pytest.raises(KeyboardInterrupt):
         build(tmp_path / "idx", tmp_path / "docs", Interrupting(batches=2))
-    assert cache_rows(tmp_path / "idx") == 2 * CACHE_BATCH
+    assert pending_rows(tmp_path / "idx") == 2 * CACHE_BATCH
     assert not IndexStore(tmp_path / "idx").exists()
     # another model cannot use those vectors; it empties the cache and fills it with its own
     with pytest.raises(KeyboardInterrupt):
         build(tmp_path / "idx", tmp_path / "docs", Interrupting(batches=1, model="hash-other"))
-    assert cache_rows(tmp_path / "idx") == CACHE_BATCH
+    assert pending_rows(tmp_path / "idx") == CACHE_BATCH
     embedder = HashEmbedder(model="hash-other")
     report = build(tmp_path / "idx", tmp_path / "docs", embedder)
     assert report.chunks_resumed == CACHE_BATCH and report.chunks_embedded == report.chunks - CACHE_BATCH
@@ -173,7 +161,7 @@ def test_the_cache_holds_only_the_latest_runs_work(tmp_path: Path) -> None:
         with pytest.raises(KeyboardInterrupt):
             build(tmp_path / "idx", tmp_path / docs, Interrupting(batches=2))
         # rows from the other corpus's run were dropped, not piled up
-        assert cache_rows(tmp_path / "idx") == 2 * CACHE_BATCH
+        assert pending_rows(tmp_path / "idx") == 2 * CACHE_BATCH
 
 
 def test_sigkill_mid_embedding_then_the_same_build_resumes(tmp_path: Path) -> None:
@@ -182,12 +170,12 @@ def test_sigkill_mid_embedding_then_the_same_build_resumes(tmp_path: Path) -> No
     child = subprocess.Popen([sys.executable, "-c", SLOW_CHILD, str(root), str(tmp_path / "docs")], cwd=ROOT,
                              stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
-    while cache_rows(root) < CACHE_BATCH and child.poll() is None and time.monotonic() < deadline:
+    while pending_rows(root) < CACHE_BATCH and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     assert child.poll() is None, f"the build ended before it could be killed: {child.stderr.read()}"  # type: ignore[union-attr]
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=60)
-    saved = cache_rows(root)
+    saved = pending_rows(root)
     assert saved >= CACHE_BATCH and saved % CACHE_BATCH == 0, "a kill loses at most the batch in progress"
     (root / "tmp-gen-left-by-a-crash").mkdir()  # leftovers of killed writes still go
     embedder = HashEmbedder()
@@ -240,12 +228,12 @@ def test_real_model_sigkilled_build_resumes_and_append_reembeds_a_chunk(  # type
     proc = subprocess.Popen([*rag, "index", "build", str(docs), "-q"], cwd=ROOT, env=env,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 600
-    while cache_rows(root) < CACHE_BATCH and proc.poll() is None and time.monotonic() < deadline:
+    while pending_rows(root) < CACHE_BATCH and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     assert proc.poll() is None, f"the build ended before it could be killed: {proc.stderr.read()}"  # type: ignore[union-attr]
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
-    saved = cache_rows(root)
+    saved = pending_rows(root)
     assert saved >= CACHE_BATCH
 
     def run(*args: str) -> str:
