@@ -76,6 +76,17 @@ def assert_same_index(root: Path, fresh: Path, atol: float = 0.0) -> None:
         assert (vectors == fresh_vectors).all()
 
 
+def kill_once_a_batch_is_cached(proc: subprocess.Popen[str], root: Path, timeout: float) -> int:
+    """SIGKILL a building process as soon as its cache holds a batch; the rows it left behind."""
+    deadline = time.monotonic() + timeout
+    while pending_rows(root) < CACHE_BATCH and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.poll() is None, f"the build ended before it could be killed: {proc.stderr.read()}"  # type: ignore[union-attr]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    return pending_rows(root)
+
+
 def build(root: Path, docs: Path, embedder: HashEmbedder | None = None):  # type: ignore[no-untyped-def]
     return Builder(IndexStore(root), embedder or HashEmbedder(), SETTINGS).build([str(docs)])
 
@@ -169,13 +180,7 @@ def test_sigkill_mid_embedding_then_the_same_build_resumes(tmp_path: Path) -> No
     root = tmp_path / "idx"
     child = subprocess.Popen([sys.executable, "-c", SLOW_CHILD, str(root), str(tmp_path / "docs")], cwd=ROOT,
                              stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 300
-    while pending_rows(root) < CACHE_BATCH and child.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert child.poll() is None, f"the build ended before it could be killed: {child.stderr.read()}"  # type: ignore[union-attr]
-    child.send_signal(signal.SIGKILL)
-    child.wait(timeout=60)
-    saved = pending_rows(root)
+    saved = kill_once_a_batch_is_cached(child, root, timeout=300)
     assert saved >= CACHE_BATCH and saved % CACHE_BATCH == 0, "a kill loses at most the batch in progress"
     (root / "tmp-gen-left-by-a-crash").mkdir()  # leftovers of killed writes still go
     embedder = HashEmbedder()
@@ -227,13 +232,7 @@ def test_real_model_sigkilled_build_resumes_and_append_reembeds_a_chunk(  # type
     rag = [sys.executable, "-m", "rag"]
     proc = subprocess.Popen([*rag, "index", "build", str(docs), "-q"], cwd=ROOT, env=env,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 600
-    while pending_rows(root) < CACHE_BATCH and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert proc.poll() is None, f"the build ended before it could be killed: {proc.stderr.read()}"  # type: ignore[union-attr]
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
-    saved = pending_rows(root)
+    saved = kill_once_a_batch_is_cached(proc, root, timeout=600)
     assert saved >= CACHE_BATCH
 
     def run(*args: str) -> str:
