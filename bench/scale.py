@@ -56,6 +56,18 @@ def stats_ms(values: list[float]) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(values) * 1000, 2), "p95_ms": round(pct(values, 95) * 1000, 2)}
 
 
+def dense_latency(index: Any, queries: np.ndarray) -> dict[str, float]:
+    """p50/p95 of one-query dense searches (depth 50, as the Searcher asks) over the first 100 queries."""
+    from index.dense import search_dense
+
+    times = []
+    for q in queries[:100]:
+        t0 = time.perf_counter()
+        search_dense(index, q, 50)
+        times.append(time.perf_counter() - t0)
+    return stats_ms(times)
+
+
 def rss_mib() -> dict[str, float]:
     """Current and peak resident memory of this process, from /proc/self/status."""
     fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
@@ -165,19 +177,12 @@ def child_build(real_root: Path, root: Path, n: int, noise: float) -> dict[str, 
 # ---- child: measure one index ----
 
 def ann_curve(index: Any, queries: np.ndarray, truth: np.ndarray, nprobes: list[int]) -> list[dict[str, Any]]:
-    from index.dense import search_dense
-
     rows = []
     saved = index.nprobe
     for nprobe in nprobes:
         index.nprobe = nprobe
         _, ids = index.search(queries, 10)
-        times = []
-        for q in queries[:100]:
-            t0 = time.perf_counter()
-            search_dense(index, q, 50)
-            times.append(time.perf_counter() - t0)
-        rows.append({"nprobe": nprobe, "recall_at_10": recall(ids, truth), **stats_ms(times)})
+        rows.append({"nprobe": nprobe, "recall_at_10": recall(ids, truth), **dense_latency(index, queries)})
     index.nprobe = saved
     return rows
 
@@ -239,12 +244,7 @@ def child_measure(root: Path, n_queries: int, k: int) -> dict[str, Any]:
     exact = faiss.IndexFlatIP(queries.shape[1])
     exact.add(np.ascontiguousarray(generation.vectors()))
     _, truth = exact.search(queries, 10)
-    flat_times = []
-    for q in queries[:100]:
-        t0 = time.perf_counter()
-        search_dense(exact, q, 50)
-        flat_times.append(time.perf_counter() - t0)
-    result["exact_dense"] = stats_ms(flat_times)
+    result["exact_dense"] = dense_latency(exact, queries)
     if hasattr(dense, "nprobe"):
         _, found = dense.search(queries, 10)
         result["recall_at_10_vs_exact"] = recall(found, truth)
