@@ -85,13 +85,23 @@ def query_terms(text: str, langs: set[str]) -> list[str]:
     A question in English over Italian documents still matches names, numbers and shared roots
     ("chips" -> "chip"); the extra stems of the other languages match nothing and cost nothing.
     """
+    out: list[str] = []
+    for stems in query_words(text, langs):
+        out += [term for term in stems if term not in out]
+    return out
+
+
+def query_words(text: str, langs: set[str]) -> list[list[str]]:
+    """`query_terms` grouped by question word: each word's stems, one per language, without repeats."""
     langs = set(langs) | {detect_language(text)}
     stops = frozenset().union(*(stopwords(code) | QUESTION_WORDS.get(code, frozenset()) for code in langs))
     kept = [t for t in words(text) if t not in stops]
-    out: list[str] = []
-    for code in sorted(langs):
-        stemmer = _stemmer(code)
-        for term in stemmer.stemWords(kept) if stemmer else kept:
-            if term not in out:
-                out.append(term)
-    return out
+    stemmed = [stemmer.stemWords(kept) if (stemmer := _stemmer(code)) else kept for code in sorted(langs)]
+    grouped: list[list[str]] = []
+    for n in range(len(kept)):
+        stems: list[str] = []
+        for per_lang in stemmed:
+            if per_lang[n] not in stems:
+                stems.append(per_lang[n])
+        grouped.append(stems)
+    return grouped

@@ -11,17 +11,19 @@ the question one sentence of a passage holds (a question is usually answered by 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from index.language import query_terms, terms
+from index.language import query_words, terms
 
 # Lower k1 and b than Lucene's 1.2/0.75: a repeated word counts less and long passages are penalised
 # less. On squad_it_dev recall@4 rose on both halves of the articles (bench/); applies to new builds.
 K1, B = 0.9, 0.5
+FUZZY_MIN_CHARS = 5  # shorter unknown terms are left unmatched: too many words lie one edit away
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
@@ -32,6 +34,7 @@ class LexicalIndex:
         self._bm25 = retriever
         self.n_docs = n_docs
         self._vocab: dict[str, int] = retriever.vocab_dict if retriever is not None else {}
+        self._sorted_vocab: list[str] | None = None  # for `neighbour`, sorted on first use
 
     @classmethod
     def build(cls, term_lists: Sequence[Sequence[str]]) -> LexicalIndex:
@@ -74,8 +77,56 @@ class LexicalIndex:
         """BM25 score of every document for a question (all zeros when no term is known)."""
         if self._bm25 is None:
             return np.zeros(0)
-        ids = [self._vocab[t] for t in query_terms(text, langs) if t in self._vocab]
+        ids = [self._vocab[t] for t in self.query(text, langs)]
         return self._bm25.get_scores(ids) if ids else np.zeros(self.n_docs)
+
+    def query(self, text: str, langs: set[str]) -> list[str]:
+        """The indexed terms a question searches for: its words' stems that the index holds, and for
+        a word none of whose stems it holds, the indexed term nearest in spelling (`neighbour`)."""
+        out: list[str] = []
+        for stems in query_words(text, langs):
+            known = [t for t in stems if t in self._vocab]
+            if not known:
+                near = min(filter(None, (self.neighbour(t) for t in stems)), default=None)
+                known = [near[1]] if near else []
+            out += [t for t in known if t not in out]
+        return out
+
+    def neighbour(self, term: str) -> tuple[tuple[int, int], str] | None:
+        """The indexed term nearest in spelling to a term the index lacks, with its distance, or None.
+
+        A typo ("ctenohore"), a variant spelling or a translation's near miss ("Plasmodio" for
+        "Plasmodium") otherwise matches nothing. Candidates share the term's first three letters and
+        are at most one edit away (two from 8 letters on), or one is a prefix of the other (stems are
+        cut words); the nearest wins, then the most frequent. Numbers never match: 1940 is not 1941.
+        On squad_it_dev, recall@4 rose from 0.899 to 0.902, on both halves of the articles (bench/).
+        """
+        if len(term) < FUZZY_MIN_CHARS or any(ch.isdigit() for ch in term) or self._bm25 is None:
+            return None
+        from rapidfuzz.distance import Levenshtein
+
+        if self._sorted_vocab is None:
+            self._sorted_vocab = sorted(self._vocab)
+        vocab = self._sorted_vocab
+        lo = bisect.bisect_left(vocab, term[:3])
+        hi = bisect.bisect_left(vocab, term[:3] + "\U0010ffff", lo)
+        cap = 1 if len(term) < 8 else 2
+        df = self._doc_freq()
+        best: tuple[tuple[int, int], str] | None = None
+        for candidate in vocab[lo:hi]:
+            if len(candidate) < 4 or any(ch.isdigit() for ch in candidate):
+                continue
+            distance = Levenshtein.distance(term, candidate, score_cutoff=cap)
+            if distance > cap:
+                prefix = min(len(term), len(candidate)) >= 6 and (
+                    candidate.startswith(term) or term.startswith(candidate))
+                if not prefix:
+                    continue
+                distance = cap + 1
+            key = (distance, -int(df[self._vocab[candidate]]))
+            if best is None or key < best[0]:
+                best = (key, candidate)
+        return best
 
     def search(self, text: str, langs: set[str], k: int) -> list[tuple[int, float]]:
         """Top `k` (chunk id, BM25 score) for a question; chunks with no shared term are left out."""

@@ -28,7 +28,6 @@ import numpy as np
 from index.dense import load_dense, search_dense
 from index.embedder import PROBE_TOLERANCE, Embedder, fingerprint
 from index.errors import IndexCorruptError, IndexMismatchError
-from index.language import query_terms
 from index.lexical import FileIndex, LexicalIndex
 from index.records import Hit
 from index.store import SCHEMA_VERSION, Generation
@@ -121,7 +120,7 @@ class Searcher:
         top = sorted(fused, key=lambda cid: (-fused[cid], cid))[:max(k, RERANK_DEPTH) if mode == "hybrid" else k]
         chunks = self.generation.chunks(top)
         if mode == "hybrid":
-            terms = query_terms(question, self.langs)
+            terms = self._lexical.query(question, self.langs)
             for cid, chunk in zip(top, chunks, strict=True):
                 fused[cid] += SENTENCE_WEIGHT * self._lexical.sentence_match(terms, chunk.text, chunk.lang)
             order = sorted(range(len(top)), key=lambda n: (-fused[top[n]], top[n]))[:k]

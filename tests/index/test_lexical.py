@@ -38,6 +38,19 @@ def test_sentence_match_is_the_best_single_sentence() -> None:
     assert index.sentence_match(q, "Niente di tutto questo.", "it") == 0.0
 
 
+def test_an_unknown_question_word_searches_for_the_nearest_indexed_spelling() -> None:
+    texts = ("Gli ctenofori sono animali marini", "Il Plasmodium causa la malaria", "Nel 1941 la guerra",
+             "I cani abbaiano")
+    index = LexicalIndex.build([terms(t, "it") for t in texts])
+    assert index.query("Quanti ctenohore marini?", {"it"}) == ["ctenofor", "marin"]  # one edit away
+    assert index.query("Cos'è il Plasmodio?", {"it"}) == ["plasmodium"]  # the stem is a prefix
+    assert index.query("La guerra del 1940?", {"it"}) == ["guerr"]  # 1940 is not 1941
+    assert index.query("I cani?", {"it"}) == ["can"]  # known words are searched as they are
+    assert index.query("Xylofono?", {"it"}) == []  # nothing near: nothing searched
+    scores = index.scores("ctenohore", {"it"})
+    assert scores.argmax() == 0 and scores[0] > 0
+
+
 def test_hybrid_prefers_the_sentence_and_file_that_hold_the_question(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
