@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.language import query_words, terms
+from index.language import UNKNOWN, detect_language, query_words, terms
 
 # Lower k1 and b than Lucene's 1.2/0.75: a repeated word counts less and long passages are penalised
 # less. On squad_it_dev recall@4 rose on both halves of the articles (bench/); applies to new builds.
@@ -82,11 +82,16 @@ class LexicalIndex:
 
     def query(self, text: str, langs: set[str]) -> list[str]:
         """The indexed terms a question searches for: its words' stems that the index holds, and for
-        a word none of whose stems it holds, the indexed term nearest in spelling (`neighbour`)."""
+        a word none of whose stems it holds, the indexed term nearest in spelling (`neighbour`) when
+        the question is in the documents' language."""
+        asked_in = detect_language(text)
+        # A word of another language than the documents' is expected to be missing, and its
+        # nearest spelling is a false friend ("start" is not "stat", from "stato").
+        fuzzy = asked_in == UNKNOWN or asked_in in langs
         out: list[str] = []
         for stems in query_words(text, langs):
             known = [t for t in stems if t in self._vocab]
-            if not known:
+            if not known and fuzzy:
                 near = min(filter(None, (self.neighbour(t) for t in stems)), default=None)
                 known = [near[1]] if near else []
             out += [t for t in known if t not in out]

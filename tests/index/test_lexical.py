@@ -47,6 +47,11 @@ def test_an_unknown_question_word_searches_for_the_nearest_indexed_spelling() ->
     assert index.query("La guerra del 1940?", {"it"}) == ["guerr"]  # 1940 is not 1941
     assert index.query("I cani?", {"it"}) == ["can"]  # known words are searched as they are
     assert index.query("Xylofono?", {"it"}) == []  # nothing near: nothing searched
+    # An English question over Italian text: its missing words are not typos, "start" is not "stat".
+    state = LexicalIndex.build([terms(t, "it") for t in ("Lo stato e la sua storia", "Il mare")])
+    assert state.query("La storia del mare?", {"it"}) == ["stor", "mar"]
+    assert state.query("What did they start this year?", {"it"}) == []
+    assert state.query("Che cosa è lo start?", {"it"}) == ["stat"]
     scores = index.scores("ctenohore", {"it"})
     assert scores.argmax() == 0 and scores[0] > 0
 
