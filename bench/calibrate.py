@@ -51,7 +51,7 @@ def table(rows: list[dict]) -> dict:
                     "thresholds": []}
     for q in (80, 85, 90, 92, 94, 95):
         result["percentiles_unanswerable"][q] = round(float(np.percentile(unans, q)), 4)
-    for t in sorted({1.15, 1.2, 1.25, 1.3, 1.35, 1.4, DEFAULT_THRESHOLD}):
+    for t in sorted({round(DEFAULT_THRESHOLD + step, 2) for step in (-0.15, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15)}):
         answered = [r for r in ans if r["confidence"] >= t]
         result["thresholds"].append({
             "threshold": t,

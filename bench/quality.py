@@ -45,7 +45,7 @@ from rag.settings import Settings
 
 K = 4
 DEPTH = 50  # as Searcher.search takes from each retriever
-THRESHOLDS = [round(t, 3) for t in np.arange(1.0, 1.701, 0.05)]
+THRESHOLDS = [round(t, 3) for t in np.arange(1.2, 1.951, 0.05)]
 WEIGHTS = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 1.0]
 
 

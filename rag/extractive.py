@@ -30,6 +30,7 @@ RUNNER_UP_RATIO = 0.75  # a second sentence is added only when it ranks this clo
 MAX_SENTENCE_CHARS = 400  # longer "sentences" are usually lists or tables; they are cut at a word
 
 
+PASSAGE_COVERAGE_WEIGHT = 0.5  # in the confidence only: the share of the question its passage holds
 CORPUS_WEIGHT = 0.5  # in choosing a sentence only: the share of corpus-IDF weight it holds
 TYPE_MISMATCH_PENALTY = 0.5  # a "when"/"how many" question answered by a sentence with no number or date
 
@@ -65,12 +66,21 @@ class Candidate:
     type_ok: bool = True  # False when the question wants a date or quantity and the sentence has none
     passage: float = 1.0  # the passage's retrieval score relative to the best passage's
     corpus_coverage: float = 0.0  # `coverage` with the words weighted by their IDF in this corpus
+    passage_coverage: float = 0.0  # `coverage` of its whole passage: the question may span sentences
 
     @property
     def score(self) -> float:
         """How sure we are that the sentence answers: the confidence, on a scale stable across corpora."""
         raw = self.coverage + SIMILARITY_WEIGHT * self.similarity
         return (raw if self.type_ok else raw * TYPE_MISMATCH_PENALTY) + PASSAGE_WEIGHT * self.passage
+
+    @property
+    def confidence(self) -> float:
+        """`score` plus the coverage of the sentence's whole passage: an answerable question is
+        usually about one passage, whose sentences between them hold all its words. Like the
+        sentence's own coverage it is halved when the sentence lacks the date or number asked for."""
+        held = PASSAGE_COVERAGE_WEIGHT * self.passage_coverage
+        return self.score + (held if self.type_ok else held * TYPE_MISMATCH_PENALTY)
 
     @property
     def rank(self) -> float:
@@ -155,9 +165,12 @@ def candidates(question: str, hits: list[Hit], lexical: LexicalIndex, langs: set
     qterms = QuestionTerms(question, langs, lexical)
     seen: set[tuple[str, int]] = set()
     pool: list[tuple[int, Sentence, float, float]] = []
+    passage_coverage: list[float] = []
     for i, hit in enumerate(hits):
         chunk = hit.chunk
         stemmer = Stemmer.Stemmer(LANGUAGES[chunk.lang][0]) if chunk.lang in LANGUAGES else None
+        toks = words(chunk.text)
+        passage_coverage.append(qterms.coverage(set(toks) | (set(stemmer.stemWords(toks)) if stemmer else set())))
         for sentence in split_sentences(chunk.text, chunk.start):
             key = (chunk.path, sentence.start)
             if key in seen or sentence.text == chunk.heading:
@@ -174,7 +187,7 @@ def candidates(question: str, hits: list[Hit], lexical: LexicalIndex, langs: set
     # set the confidence: with the cosine at its ceiling, each sentence's score and rank have an
     # upper bound. The answer and confidence are exactly those of embedding every sentence; a
     # one-off `rag ask` embeds about a third of them (the NumPy forward pass is most of its time).
-    made = [Candidate(i, s, cov, _MAX_COSINE, ok, hits[i].score / best, corpus)
+    made = [Candidate(i, s, cov, _MAX_COSINE, ok, hits[i].score / best, corpus, passage_coverage[i])
             for (i, s, cov, corpus), ok in zip(pool, type_ok, strict=True)]
     order = sorted(range(len(made)), key=lambda n: -made[n].rank)
     done: list[Candidate] = []
@@ -198,7 +211,7 @@ def _settled(done: list[Candidate], bounds: list[Candidate]) -> bool:
     if top_rank <= 0:
         return False
     return (max(c.rank for c in bounds) < RUNNER_UP_RATIO * top_rank
-            and max(c.score for c in bounds) < max(c.score for c in done))
+            and max(c.confidence for c in bounds) < max(c.confidence for c in done))
 
 
 def choose(cands: list[Candidate]) -> list[Candidate]:

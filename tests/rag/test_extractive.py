@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rag.extractive import answer_pattern, informativeness
 from rag.prompts import REFUSAL
 from rag.sentences import Sentence, split_sentences
@@ -57,7 +59,9 @@ def test_corpus_rare_words_choose_the_sentence_but_not_the_confidence() -> None:
     rocket = Candidate(0, Sentence("Il razzo Saturno fu provato.", 30, 58), 0.5, 0.6, corpus_coverage=0.1)
     assert rocket.score > city.score and city.rank > rocket.rank
     assert choose([rocket, city])[0] is city
-    assert confidence([rocket, city]) == rocket.score  # the confidence keeps the corpus-independent scale
+    assert confidence([rocket, city]) == rocket.confidence  # the confidence keeps the corpus-independent scale
+    covered = replace(city, passage_coverage=1.0)  # its passage holds the whole question
+    assert covered.confidence == covered.score + 0.5 > city.confidence == city.score
 
 
 def test_embedding_only_sentences_that_can_win_changes_nothing(seed_assistant, monkeypatch) -> None:  # type: ignore[no-untyped-def]

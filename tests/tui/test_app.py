@@ -40,7 +40,7 @@ async def test_ask_streams_an_answer_with_its_citation_and_passage(fake_app) -> 
 async def test_citations_are_selectable_by_link_and_by_keyboard(fake_app) -> None:  # type: ignore[no-untyped-def]
     app = fake_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press(*"Quali chip usa ByteDance e cosa è Coze?", "enter")  # abstains: 3 nearest passages
+        await pilot.press(*"Quanto costa un biglietto del treno per Milano?", "enter")  # abstains: 3 nearest passages
         await wait_until(pilot, lambda: app.last_answer() is not None)
         answer = app.last_answer()
         assert answer is not None and answer.abstained and REFUSAL in app.query_one(AnswerView).markdown.source
