@@ -223,7 +223,7 @@ def child_measure(root: Path, n_queries: int, k: int) -> dict[str, Any]:
         t2 = time.perf_counter()
         search_dense(searcher._dense, v, 50)
         t3 = time.perf_counter()
-        searcher.lexical.search(q, searcher.langs, 50)
+        searcher.lexical.search(searcher.lexical.query(q, searcher.langs), 50)
         t4 = time.perf_counter()
         searcher.search(q, k, query_vector=v)
         t5 = time.perf_counter()

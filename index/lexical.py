@@ -73,11 +73,11 @@ class LexicalIndex:
             self._df = np.diff(indptr)  # scores are stored column-wise: one column per term
         return self._df
 
-    def scores(self, text: str, langs: set[str]) -> np.ndarray:
-        """BM25 score of every document for a question (all zeros when no term is known)."""
+    def scores(self, terms: Sequence[str]) -> np.ndarray:
+        """BM25 score of every document for a question's terms (`query`); all zeros when none is known."""
         if self._bm25 is None:
             return np.zeros(0)
-        ids = [self._vocab[t] for t in self.query(text, langs)]
+        ids = [self._vocab[t] for t in terms if t in self._vocab]
         return self._bm25.get_scores(ids) if ids else np.zeros(self.n_docs)
 
     def query(self, text: str, langs: set[str]) -> list[str]:
@@ -133,9 +133,9 @@ class LexicalIndex:
                 best = (key, candidate)
         return best
 
-    def search(self, text: str, langs: set[str], k: int) -> list[tuple[int, float]]:
-        """Top `k` (chunk id, BM25 score) for a question; chunks with no shared term are left out."""
-        scores = self.scores(text, langs)
+    def search(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """Top `k` (chunk id, BM25 score) for a question's terms; chunks with no shared term are left out."""
+        scores = self.scores(terms)
         k = min(k, int(np.count_nonzero(scores))) if len(scores) else 0
         if k == 0:
             return []
@@ -187,9 +187,9 @@ class FileIndex:
         n_files = int(file_of_chunk.max()) + 1 if len(file_of_chunk) else 0
         return cls(LexicalIndex.load(folder, n_files), file_of_chunk)
 
-    def chunk_scores(self, text: str, langs: set[str]) -> np.ndarray:
+    def chunk_scores(self, terms: Sequence[str]) -> np.ndarray:
         """Each chunk's file score relative to the best file's (0 to 1), in chunk-id order."""
-        scores = self._files.scores(text, langs)
+        scores = self._files.scores(terms)
         if not len(scores) or scores.max() <= 0:
             return np.zeros(len(self.file_of_chunk))
         return (scores / scores.max())[self.file_of_chunk]

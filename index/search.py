@@ -97,11 +97,13 @@ class Searcher:
         """The `k` best chunks for `question`; `depth` candidates are taken from each retriever."""
         dense: list[tuple[int, float]] = []
         lexical: list[tuple[int, float]] = []
+        # The question's terms, once, for BM25 over chunks and files and for the sentence rerank.
+        terms = self._lexical.query(question, self.langs) if mode != "dense" else []
         if mode in ("hybrid", "dense"):
             vector = query_vector if query_vector is not None else self.embed_query(question)
             dense = search_dense(self._dense, vector, depth)
         if mode in ("hybrid", "lexical"):
-            lexical = self._lexical.search(question, self.langs, depth)
+            lexical = self._lexical.search(terms, depth)
         # In a single mode that retriever gets all the weight.
         weight = {"hybrid": self.dense_weight, "dense": 1.0, "lexical": 0.0}[mode]
         best_bm25 = lexical[0][1] if lexical else 1.0
@@ -114,13 +116,12 @@ class Searcher:
                 info.setdefault(cid, {})[f"{name}_rank"] = rank
                 info[cid][f"{name}_score"] = score
         if mode == "hybrid" and fused:
-            file_scores = self.files.chunk_scores(question, self.langs)
+            file_scores = self.files.chunk_scores(terms)
             for cid in fused:
                 fused[cid] += FILE_WEIGHT * float(file_scores[cid])
         top = sorted(fused, key=lambda cid: (-fused[cid], cid))[:max(k, RERANK_DEPTH) if mode == "hybrid" else k]
         chunks = self.generation.chunks(top)
         if mode == "hybrid":
-            terms = self._lexical.query(question, self.langs)
             for cid, chunk in zip(top, chunks, strict=True):
                 fused[cid] += SENTENCE_WEIGHT * self._lexical.sentence_match(terms, chunk.text, chunk.lang)
             order = sorted(range(len(top)), key=lambda n: (-fused[top[n]], top[n]))[:k]
