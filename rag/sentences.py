@@ -2,8 +2,11 @@
 
 A rule-based splitter: a sentence ends at `.`, `!`, `?` or `…` followed by space and a capital,
 digit or quote, or at a line break. Numbers like `100.000` and names like `S.p.A.` stay whole
-because no space follows their dots. It leaves abbreviations such as "Dr. Rossi" split, a
-trade-off we accept for having no language model here.
+because no space follows their dots; a dot after an initial ("John F. Kennedy", "J. R. R. Tolkien")
+or a common title or abbreviation ("Dr. Rossi", "St. Louis", "FCC v. Pacifica", "No. 1") does not
+end a sentence either. Splitting there cut 1.2% of squad_it_dev's answers in two, most of them the
+names a "who" question asks for. A sentence that really ends with an initial ("la vitamina C.")
+stays joined to the next: the lesser harm.
 """
 
 from __future__ import annotations
@@ -12,6 +15,12 @@ import re
 from dataclasses import dataclass
 
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'»”)]*\s+(?=[\"'«“(]?[A-ZÀ-ÖØ-Þ0-9])|\n\s*")
+# What a dot after it does not end: one capital letter (an initial), or a title or abbreviation
+# that is usually followed by a name or a number, in the languages we stem.
+_NOT_AN_END = re.compile(
+    r"(?:^|[\s(\"'«“])(?:[A-ZÀ-ÖØ-Þ]|Dr|Dott|Dssa|Prof|Mr|Mrs|Ms|Mme|Mlle|St|Sig|Sigg|Sig\.ra|"
+    r"Avv|Ing|Gen|Col|Capt|Sen|On|Rev|Mons|Fr|Gov|Pres|vs?|No|Nr|nr|n|pp?|cap|art|"
+    r"es|cfr|ca|cf|ed|vol)\.$")
 MIN_CHARS = 12  # shorter pieces ("Sì.", stray headings' numbers) are not worth quoting on their own
 
 
@@ -30,7 +39,8 @@ def split_sentences(text: str, offset: int = 0, min_chars: int = MIN_CHARS) -> l
     """
     out: list[Sentence] = []
     pos = 0
-    for match in [*_BOUNDARY.finditer(text), None]:
+    ends = [m for m in _BOUNDARY.finditer(text) if not _NOT_AN_END.search(text, max(0, m.start() - 8), m.start())]
+    for match in [*ends, None]:
         end = match.start() if match else len(text)
         piece = text[pos:end]
         stripped = piece.strip()

@@ -18,6 +18,14 @@ def test_sentences_keep_spans_and_numbers() -> None:
         assert text[s.start - 10:s.end - 10] == s.text
 
 
+def test_initials_and_titles_do_not_end_a_sentence() -> None:
+    text = ("Nel 1960 John F. Kennedy fu eletto. Lo disse il Dr. Rossi, nel caso FCC v. Pacifica. "
+            "Il singolo raggiunse il No. 1 nel Regno Unito. Elencò mele, pere, ecc. Poi tacque a lungo.")
+    assert [s.text for s in split_sentences(text)] == [
+        "Nel 1960 John F. Kennedy fu eletto.", "Lo disse il Dr. Rossi, nel caso FCC v. Pacifica.",
+        "Il singolo raggiunse il No. 1 nel Regno Unito.", "Elencò mele, pere, ecc.", "Poi tacque a lungo."]
+
+
 def test_answer_types() -> None:
     assert answer_pattern("Quando è stata fondata Huawei?").search("nel 1987")  # type: ignore[union-attr]
     assert not answer_pattern("When was Huawei founded?").search("i chip Ascend 910B e A100")  # type: ignore[union-attr]
