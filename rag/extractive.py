@@ -169,15 +169,13 @@ def candidates(question: str, hits: list[Hit], lexical: LexicalIndex, langs: set
     for i, hit in enumerate(hits):
         chunk = hit.chunk
         stemmer = Stemmer.Stemmer(LANGUAGES[chunk.lang][0]) if chunk.lang in LANGUAGES else None
-        toks = words(chunk.text)
-        passage_coverage.append(qterms.coverage(set(toks) | (set(stemmer.stemWords(toks)) if stemmer else set())))
+        passage_coverage.append(qterms.coverage(_held_terms(chunk.text, stemmer)))
         for sentence in split_sentences(chunk.text, chunk.start):
             key = (chunk.path, sentence.start)
             if key in seen or sentence.text == chunk.heading:
                 continue
             seen.add(key)
-            toks = words(sentence.text)
-            terms = set(toks) | (set(stemmer.stemWords(toks)) if stemmer else set())
+            terms = _held_terms(sentence.text, stemmer)
             pool.append((i, _trim(sentence), qterms.coverage(terms), qterms.corpus_coverage(terms)))
     type_ok = [qterms.pattern is None or bool(qterms.pattern.search(s.text)) for _, s, _, _ in pool]
     if not pool:
@@ -198,6 +196,12 @@ def candidates(question: str, hits: list[Hit], lexical: LexicalIndex, langs: set
         sims = embed([made[n].sentence.text for n in rows]) @ question_vector
         done += [replace(made[n], similarity=float(sim)) for n, sim in zip(rows, sims, strict=True)]
     return sorted(done, key=lambda c: (c.hit_index, c.sentence.start))
+
+
+def _held_terms(text: str, stemmer) -> set[str]:  # type: ignore[no-untyped-def]
+    """The words of `text` and their stems in its language: what a question word can match."""
+    toks = words(text)
+    return set(toks) | (set(stemmer.stemWords(toks)) if stemmer else set())
 
 
 EMBED_BATCH = 8
