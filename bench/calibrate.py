@@ -1,4 +1,4 @@
-"""Reproduce the abstention threshold in rag/confidence.py.
+"""Reproduce the abstention threshold in rag/answerers/confidence.py.
 
     python bench/calibrate.py [--answerable N] [--unanswerable N]   # default: every question
 
@@ -29,10 +29,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from rag.answerers.confidence import DEFAULT_THRESHOLD  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
-from rag.confidence import DEFAULT_THRESHOLD  # noqa: E402
+from rag.config.settings import Settings  # noqa: E402
 from rag.evaluate import load_questions, score_one  # noqa: E402
-from rag.settings import Settings  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
 

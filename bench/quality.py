@@ -38,10 +38,10 @@ import recipe
 from common import RESULTS, SEED_QUESTIONS, SEEDS, SQUAD_DOCS, SQUAD_QUESTIONS, holds, machine, sample
 
 from index.search import DENSE_WEIGHT
+from rag.answerers.confidence import DEFAULT_THRESHOLD
 from rag.assistant import Assistant
-from rag.confidence import DEFAULT_THRESHOLD
+from rag.config.settings import Settings
 from rag.evaluate import load_questions, score_one
-from rag.settings import Settings
 
 K = 4
 DEPTH = 50  # as Searcher.search takes from each retriever

@@ -37,7 +37,7 @@ from common import RESULTS, ROOT, SQUAD_DOCS, machine
 
 from index.cache import pending_rows
 from rag.assistant import Assistant
-from rag.settings import Settings
+from rag.config.settings import Settings
 
 RAG = str(Path(sys.executable).parent / "rag")
 

@@ -9,7 +9,7 @@ store, vectors.npy, dense.faiss chosen by `index.dense.build_dense`, bm25s) over
 
 - text: words drawn independently from the unigram distribution of the real corpus (Zipfian, its
   16k-word vocabulary), chunk lengths drawn from the real chunks; terms are those words stemmed
-  by `index.language.terms`. The vocabulary does not grow with size as a real corpus's would, so
+  by `index.text.language.terms`. The vocabulary does not grow with size as a real corpus's would, so
   posting lists are longer than real ones: pessimistic for BM25 latency.
 - vectors: a Gaussian mixture around the real chunk vectors, unit-normalised: a real vector plus
   noise with the covariance of the real vectors (scale `--noise`). Not uniform on the sphere, which
@@ -77,7 +77,7 @@ def rss_mib() -> dict[str, float]:
 def real_index(work: Path) -> Path:
     """The real squad_it_dev index, built once with the real model and kept in `work`."""
     from rag.assistant import Assistant
-    from rag.settings import Settings
+    from rag.config.settings import Settings
 
     assistant = Assistant(Settings(home=work / "real_home"))
     if not assistant.store.exists():
@@ -90,9 +90,9 @@ def real_index(work: Path) -> Path:
 # ---- child: build one synthetic size ----
 
 def synthesize(real_root: Path, n: int, noise: float, seed: int = 0) -> tuple[Any, list, list, list, np.ndarray, dict]:
-    from index.language import terms, words
     from index.records import Chunk, Document
     from index.store import IndexMeta, IndexStore
+    from index.text.language import terms, words
 
     real = IndexStore(real_root).open()
     n_real = real.meta.n_chunks
@@ -195,7 +195,7 @@ def child_measure(root: Path, n_queries: int, k: int) -> dict[str, Any]:
     import faiss
 
     from index.dense import build_dense, search_dense
-    from index.embedder import SentenceTransformerEmbedder
+    from index.embed import SentenceTransformerEmbedder
     from index.search import Searcher
     from index.store import IndexStore
     from rag.evaluate import load_questions

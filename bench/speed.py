@@ -45,8 +45,8 @@ import recipe
 from common import RESULTS, ROOT, SEEDS, SQUAD_DOCS, SQUAD_QUESTIONS, machine, sample
 
 from rag.assistant import Assistant
+from rag.config.settings import Settings
 from rag.evaluate import load_questions
-from rag.settings import Settings
 
 PY = sys.executable
 RAG = str(Path(sys.executable).parent / "rag")
@@ -261,7 +261,7 @@ def process_runs(tmp: Path, cold: int) -> dict[str, Any]:
 
 def same_answer_as_torch(home: Path, env: dict[str, str]) -> bool:
     """Whether the cold `rag ask` (NumPy forward pass, no torch) prints what the torch path answers."""
-    from index.embedder import SentenceTransformerEmbedder
+    from index.embed import SentenceTransformerEmbedder
 
     proc = subprocess.run([RAG, "ask", "--json", COLD_QUESTION], capture_output=True, text=True, env=env, cwd=ROOT)
     cold = json.loads(proc.stdout)

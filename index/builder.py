@@ -15,19 +15,21 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from index.cache import EmbeddingCache, remove_cache, same_embedder, text_key
-from index.chunking import Chunker, ChunkSettings
-from index.embedder import Embedder, fingerprint
-from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, SourceError
-from index.language import UNKNOWN, terms
-from index.loaders import load
+from index.cache import EmbeddingCache, remove_cache, text_key
+from index.compat import Space, check_update, same_space
+from index.embed import Embedder, fingerprint
+from index.errors import IndexCorruptError, IndexMissingError, SourceError
+from index.ingest.loaders import load
+from index.ingest.sources import DEFAULT_MAX_BYTES, discover
 from index.lock import WriterLock
 from index.records import BuildReport, Chunk, Document, Skipped
-from index.sources import DEFAULT_MAX_BYTES, discover
 from index.store import Generation, IndexMeta, IndexStore
+from index.text.chunking import Chunker, ChunkSettings
+from index.text.language import UNKNOWN, terms
 
 # progress(label, total) returns a function to call with each step's size.
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -49,31 +51,31 @@ class _Entry:
 class Builder:
     def __init__(self, store: IndexStore, embedder: Embedder, chunking: ChunkSettings,
                  max_bytes: int = DEFAULT_MAX_BYTES, progress: ProgressFactory | None = None,
-                 wait: bool = False) -> None:
+                 wait: bool = False, on_wait: Callable[[str], None] | None = None) -> None:
         chunking.check(embedder.max_tokens)
         self.store, self.embedder, self.chunking = store, embedder, chunking
-        self.max_bytes, self.wait = max_bytes, wait
+        self.max_bytes, self.wait, self.on_wait = max_bytes, wait, on_wait
         self.progress = progress or _no_progress
+
+    @cached_property
+    def probe(self) -> list[float]:
+        """The embedder's fingerprint, computed once per builder (it embeds a sentence)."""
+        return fingerprint(self.embedder)
 
     def build(self, sources: Sequence[str]) -> BuildReport:
         """Index `sources` from scratch; the previous index stays current until this one is complete."""
-        with WriterLock(self.store.root, self.wait):
+        with WriterLock(self.store.root, self.wait, self.on_wait):
             return self._run(list(sources), previous=None)
 
     def update(self) -> BuildReport:
         """Rescan the sources of the current index, re-embedding only what changed."""
-        with WriterLock(self.store.root, self.wait):
+        with WriterLock(self.store.root, self.wait, self.on_wait):
             return self._update()
 
     def _update(self) -> BuildReport:
         previous = self.store.open()
-        meta = previous.meta
-        if (meta.model_id, meta.chunk_size, meta.chunk_overlap) != (
-                self.embedder.model_id, self.chunking.size, self.chunking.overlap):
-            raise IndexMismatchError(
-                f"the index was built with model {meta.model_id}, chunks {meta.chunk_size}/{meta.chunk_overlap}; "
-                "an update must use the same settings; rebuild with: rag index build PATH...")
-        return self._run(meta.sources, previous)
+        check_update(previous.meta, self.embedder, self.chunking, self.probe)
+        return self._run(previous.meta.sources, previous)
 
     def _run(self, sources: list[str], previous: Generation | None) -> BuildReport:
         began = time.perf_counter()
@@ -104,7 +106,7 @@ class Builder:
             reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
             raise SourceError(f"nothing to index in {' '.join(sources)}" + (f" ({reasons})" if reasons else "")
                               + "; the current index was left unchanged")
-        probe = fingerprint(self.embedder)
+        probe = self.probe
         embedded, resumed, notes = self._embed([e for e in entries if e.vectors is None], previous, probe)
         chunks = [c for e in entries for c in e.chunks]
         vectors = np.concatenate([e.vectors for e in entries if e.vectors is not None and len(e.vectors)]
@@ -144,7 +146,7 @@ class Builder:
         keys = [text_key(t) for t in texts]
         wanted = set(keys)
         found = self._from_index(previous, wanted, probe)
-        cache = EmbeddingCache(self.store.root, self.embedder.model_id, self.embedder.dim, probe)
+        cache = EmbeddingCache(self.store.root, Space.of(self.embedder, probe))
         try:
             cache.keep_only(wanted)  # rows of earlier runs on other sources go, so the file stays small
             cached = cache.get([k for k in wanted if k not in found])
@@ -179,9 +181,7 @@ class Builder:
             except (IndexMissingError, IndexCorruptError):
                 return {}
         try:
-            meta = donor.meta
-            if not same_embedder(meta.model_id, meta.dim, meta.probe, self.embedder.model_id,
-                                 self.embedder.dim, probe):
+            if not same_space(Space.recorded(donor.meta), Space.of(self.embedder, probe)):
                 return {}
             ids: dict[bytes, int] = {}
             for chunk_id, text in donor.texts():

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedder import PROBE_TOLERANCE
+from index.compat import Space, same_space
 
 CACHE_NAME = "embeddings.sqlite"
 _SCHEMA = """
@@ -41,13 +41,6 @@ _IN_BATCH = 500  # keys per SELECT ... IN (...), under SQLite's limit on bound p
 def text_key(text: str) -> bytes:
     """The cache key of a chunk: what the model reads is the text alone, so equal texts share a vector."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
-
-
-def same_embedder(model_id: str, dim: int, probe: Sequence[float], other_id: str, other_dim: int,
-                  other_probe: Sequence[float]) -> bool:
-    """Whether vectors made by one embedder may stand for another's (the test `Searcher` applies)."""
-    return (model_id, dim) == (other_id, other_dim) and len(probe) == len(other_probe) > 0 and all(
-        abs(a - b) <= PROBE_TOLERANCE for a, b in zip(probe, other_probe, strict=True))
 
 
 def pending_rows(root: Path) -> int:
@@ -70,9 +63,9 @@ def remove_cache(root: Path) -> None:
 
 
 class EmbeddingCache:
-    def __init__(self, root: Path, model_id: str, dim: int, probe: Sequence[float]) -> None:
+    def __init__(self, root: Path, space: Space) -> None:
         self.root, self.path = root, root / CACHE_NAME
-        self.model_id, self.dim, self.probe = model_id, dim, list(probe)
+        self.space = space
         self.notes: list[str] = []
         self._db: sqlite3.Connection | None = None
         self._resets = 0
@@ -83,12 +76,11 @@ class EmbeddingCache:
             self._db = sqlite3.connect(self.path)
             self._db.executescript(_SCHEMA)
             row = self._db.execute("SELECT model_id, dim, probe FROM embedder").fetchone()
-            if row is None or not same_embedder(row[0], row[1], json.loads(row[2]), self.model_id, self.dim,
-                                                self.probe):
+            if row is None or not same_space(Space(row[0], row[1], tuple(json.loads(row[2]))), self.space):
                 # Made by another model (or new): its vectors mean nothing for this one.
                 self._db.execute("DELETE FROM vectors")
                 self._db.execute("INSERT OR REPLACE INTO embedder VALUES (0, ?, ?, ?)",
-                                 (self.model_id, self.dim, json.dumps(self.probe)))
+                                 (self.space.model_id, self.space.dim, json.dumps(list(self.space.probe))))
                 self._db.commit()
         except (sqlite3.DatabaseError, ValueError, TypeError) as exc:
             self._failed(exc)
@@ -140,7 +132,7 @@ class EmbeddingCache:
                 rows = self._db.execute(f"SELECT key, vector, crc FROM vectors WHERE key IN "
                                         f"({','.join('?' * len(batch))})", batch).fetchall()
                 for key, blob, crc in rows:
-                    if len(blob) != self.dim * 4 or zlib.crc32(blob) != crc:
+                    if len(blob) != self.space.dim * 4 or zlib.crc32(blob) != crc:
                         bad += 1
                         continue
                     found[key] = np.frombuffer(blob, dtype=np.float32)
@@ -164,15 +156,6 @@ class EmbeddingCache:
             self._db.commit()
         except sqlite3.DatabaseError as exc:
             self._failed(exc)
-
-    def count(self) -> int:
-        if self._db is None:
-            return 0
-        try:
-            return int(self._db.execute("SELECT count(*) FROM vectors").fetchone()[0])
-        except sqlite3.DatabaseError as exc:
-            self._failed(exc)
-            return 0
 
     def close(self) -> None:
         if self._db is not None:

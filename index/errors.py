@@ -1,15 +1,36 @@
-"""Domain errors. Core code raises these; the CLI turns each into one line and an exit code.
+"""Domain errors. Core code raises these; each edge (CLI, TUI, server) turns one into its own words.
 
-Every message says what went wrong and, where there is one, what to do next.
+Every message says what went wrong; what to do next is a machine-readable `Fix`, because the
+next step is worded differently in each place ("rag index build PATH..." in a shell, "Ctrl+B" in
+the chat). `index/` names no command: `rag.present.fixes` words each fix for the CLI.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Fix(StrEnum):
+    """The next step that resolves an error, for the edge to put in words."""
+
+    REBUILD = "rebuild"  # build the index again (settings changed, files damaged)
+    BUILD = "build"  # there is no index yet: build one
+    WAIT = "wait"  # another process is writing the index: wait for it
+    FREE_SPACE = "free_space"  # the disk refused: free space and retry
+    SMALLER_CHUNKS = "smaller_chunks"  # a chunk size the model cannot read
+    INSTALL_MODEL = "install_model"  # the default model package is missing
 
 
 class RagError(Exception):
     """Base of every error the product reports to a user."""
 
     exit_code = 1
+    fix: Fix | None = None  # the usual next step for this kind of error; an instance may name another
+
+    def __init__(self, message: str, fix: Fix | None = None) -> None:
+        super().__init__(message)
+        if fix is not None:
+            self.fix = fix
 
 
 class SourceError(RagError):
@@ -22,18 +43,21 @@ class IndexMissingError(RagError):
     """No index has been built yet where one is needed."""
 
     exit_code = 3
+    fix = Fix.BUILD
 
 
 class IndexMismatchError(RagError):
     """The index was built with other settings (model, chunking, schema) than the ones in use."""
 
     exit_code = 4
+    fix = Fix.REBUILD
 
 
 class IndexCorruptError(RagError):
     """Files of the index are missing, truncated or inconsistent."""
 
     exit_code = 5
+    fix = Fix.REBUILD
 
 
 class ConfigError(RagError):
@@ -46,3 +70,17 @@ class ModelError(RagError):
     """The embedding model cannot be found or loaded."""
 
     exit_code = 6
+
+
+class IndexBusyError(RagError):
+    """Another process is building or updating this index."""
+
+    exit_code = 7
+    fix = Fix.WAIT
+
+
+class IndexWriteError(RagError):
+    """The disk refused the new index (full, quota, file too large); the previous one is still current."""
+
+    exit_code = 8
+    fix = Fix.FREE_SPACE

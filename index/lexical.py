@@ -12,19 +12,18 @@ the question one sentence of a passage holds (a question is usually answered by 
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from index.language import UNKNOWN, detect_language, query_words, terms
+from index.text.language import UNKNOWN, detect_language, query_words, terms
+from index.text.sentences import split_sentences
 
 # Lower k1 and b than Lucene's 1.2/0.75: a repeated word counts less and long passages are penalised
 # less. On squad_it_dev recall@4 rose on both halves of the articles (bench/); applies to new builds.
 K1, B = 0.9, 0.5
 FUZZY_MIN_CHARS = 5  # shorter unknown terms are left unmatched: too many words lie one edit away
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
 class LexicalIndex:
@@ -150,8 +149,8 @@ class LexicalIndex:
         if not total:
             return 0.0
         best = 0.0
-        for sentence in _SENTENCE_END.split(text):
-            held = set(terms(sentence, lang))
+        for sentence in split_sentences(text, min_chars=1):
+            held = set(terms(sentence.text, lang))
             best = max(best, sum(w for t, w in weights.items() if t in held))
         return best / total
 

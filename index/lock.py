@@ -12,25 +12,22 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from index.errors import RagError
-
-
-class IndexBusyError(RagError):
-    """Another process is building or updating this index."""
-
-    exit_code = 7
+from index.errors import IndexBusyError
 
 
 class WriterLock:
-    def __init__(self, root: Path, wait: bool = False) -> None:
+    """`wait`: queue behind another writer instead of failing; `on_wait` is told whom it waits for, once."""
+
+    def __init__(self, root: Path, wait: bool = False, on_wait: Callable[[str], None] | None = None) -> None:
         from filelock import FileLock
 
         root.mkdir(parents=True, exist_ok=True)
-        self.root, self.wait = root, wait
-        self._lock = FileLock(str(root / "writer.lock"), timeout=-1 if wait else 0)
+        self.root, self.wait, self.on_wait = root, wait, on_wait
+        self._lock = FileLock(str(root / "writer.lock"), timeout=0)
         self._holder = root / "writer.json"
 
     def __enter__(self) -> WriterLock:
@@ -39,8 +36,11 @@ class WriterLock:
         try:
             self._lock.acquire()
         except Timeout:
-            raise IndexBusyError(f"the index is being written by {self.holder()}; try again when it is done, "
-                                 "or pass --wait to wait for it") from None
+            if not self.wait:
+                raise IndexBusyError(f"the index is being written by {self.holder()}") from None
+            if self.on_wait is not None:
+                self.on_wait(self.holder())
+            self._lock.acquire(timeout=-1)
         self._holder.write_text(json.dumps({"pid": os.getpid(), "command": " ".join(sys.argv),
                                             "since": time.strftime("%Y-%m-%d %H:%M:%S")}))
         return self

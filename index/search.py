@@ -21,18 +21,22 @@ gaining on both halves of its articles: 0.902 to 0.915 on the half the weights w
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from index.compat import check_search
 from index.dense import load_dense, search_dense
-from index.embedder import PROBE_TOLERANCE, Embedder, fingerprint
-from index.errors import IndexCorruptError, IndexMismatchError
-from index.lexical import FileIndex, LexicalIndex
+from index.embed import Embedder
+from index.errors import IndexCorruptError
 from index.records import Hit
-from index.store import SCHEMA_VERSION, Generation
+from index.store import Generation
+
+if TYPE_CHECKING:  # BM25 (bm25s, scipy) loads with the first Searcher, not with this module
+    from index.lexical import FileIndex, LexicalIndex
 
 Mode = Literal["hybrid", "dense", "lexical"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")  # the first is the default
 DENSE_WEIGHT = 0.2
 FILE_WEIGHT = 0.3
 SENTENCE_WEIGHT = 0.5
@@ -44,46 +48,40 @@ class Searcher:
 
     def __init__(self, generation: Generation, embedder: Embedder, dense_weight: float = DENSE_WEIGHT) -> None:
         meta = generation.meta
-        if meta.schema_version != SCHEMA_VERSION:
-            raise IndexMismatchError(f"the index uses schema {meta.schema_version}, this version reads "
-                                     f"{SCHEMA_VERSION}; rebuild with: rag index build PATH...")
-        if meta.model_id != embedder.model_id or meta.dim != embedder.dim:
-            raise IndexMismatchError(
-                f"the index was built with model {meta.model_id} ({meta.dim} dims) but {embedder.model_id} "
-                f"({embedder.dim} dims) is configured; rebuild with: rag index build PATH... "
-                "or set the model back")
-        if meta.probe and not _same_space(meta.probe, fingerprint(embedder)):
-            raise IndexMismatchError(
-                f"the configured model {embedder.model_id} embeds differently from the one that built the index "
-                "(same name and size, other weights?); rebuild with: rag index build PATH...")
+        check_search(meta, embedder)
         self.generation, self.embedder = generation, embedder
         self.langs = set(meta.languages)
         self.dense_weight = dense_weight
+        from index.lexical import LexicalIndex
+
         try:
             self._dense = load_dense(generation.folder / "dense.faiss")
             self._lexical = LexicalIndex.load(generation.folder / "lexical", meta.n_chunks)
         except (RuntimeError, ValueError, KeyError, OSError) as exc:
-            raise IndexCorruptError(f"index files in {generation.folder} cannot be read ({exc}); "
-                                    "rebuild with: rag index build PATH...") from exc
+            raise IndexCorruptError(f"index files in {generation.folder} cannot be read ({exc})") from exc
         if self._dense.ntotal != meta.n_chunks:
-            raise IndexCorruptError(f"the dense index holds {self._dense.ntotal} vectors, expected {meta.n_chunks}; "
-                                    "rebuild with: rag index build PATH...")
+            raise IndexCorruptError(f"the dense index holds {self._dense.ntotal} vectors, expected {meta.n_chunks}")
 
     @property
     def lexical(self) -> LexicalIndex:
         return self._lexical
 
+    def idf(self, term: str) -> float:
+        """How rare a term (a stem) is in this index, as BM25 weighs it; 0 for a term it lacks."""
+        return self._lexical.idf(term)
+
     @cached_property
     def files(self) -> FileIndex:
         """BM25 over whole files: saved with the generation, or built from the stored terms for an
         index written before it was (no rebuild needed)."""
+        from index.lexical import FileIndex
+
         folder = self.generation.folder / "files"
         if (folder / "file_of_chunk.npy").exists():
             try:
                 return FileIndex.load(folder)
             except (ValueError, KeyError, OSError) as exc:
-                raise IndexCorruptError(f"index files in {folder} cannot be read ({exc}); "
-                                        "rebuild with: rag index build PATH...") from exc
+                raise IndexCorruptError(f"index files in {folder} cannot be read ({exc})") from exc
         file_of_chunk = np.zeros(self.generation.meta.n_chunks, dtype=np.int64)
         for n, record in enumerate(self.generation.files()):
             file_of_chunk[self.generation.chunk_ids_for(record.path)] = n
@@ -129,8 +127,3 @@ class Searcher:
         return [Hit(chunk=chunk, score=fused[cid], **info[cid])  # type: ignore[arg-type]
                 for cid, chunk in zip(top, chunks, strict=True)]
 
-
-def _same_space(recorded: list[float], current: list[float]) -> bool:
-    if len(recorded) != len(current):
-        return False
-    return all(abs(a - b) <= PROBE_TOLERANCE for a, b in zip(recorded, current, strict=True))

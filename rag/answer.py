@@ -1,4 +1,10 @@
-"""The records of an answer, and their stable JSON form (`rag ask --json`)."""
+"""The records of an answer, and their one JSON form.
+
+`passage_json` is the one shape of a retrieved passage everywhere it leaves the process: in
+`rag ask --json` and `rag search --json`, in `rag eval` rows, in the server's `citations` and in
+the LangChain adapter's metadata. A citation is that shape with its number `n`, a search hit with
+its `rank`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from index.records import Hit
+
+__all__ = ["Answer", "AnswerSentence", "Citation", "Hit", "passage_json"]
 
 
 @dataclass(frozen=True)
@@ -16,14 +24,18 @@ class Citation:
     hit: Hit
 
     def to_json(self) -> dict[str, Any]:
-        c = self.hit.chunk
-        return {
-            "n": self.n, "key": c.key, "path": c.path, "lines": [c.line_start, c.line_end], "page": c.page,
-            "char_span": [c.start, c.end], "heading": c.heading, "quote": c.text,
-            "scores": {"fused": round(self.hit.score, 6), "dense": _r(self.hit.dense_score),
-                       "dense_rank": self.hit.dense_rank, "lexical": _r(self.hit.lexical_score),
-                       "lexical_rank": self.hit.lexical_rank},
-        }
+        return {"n": self.n, **passage_json(self.hit)}
+
+
+def passage_json(hit: Hit) -> dict[str, Any]:
+    """A retrieved passage: where it is (path, lines, page, characters, heading), its text and its scores."""
+    c = hit.chunk
+    return {
+        "key": c.key, "path": c.path, "lines": [c.line_start, c.line_end], "page": c.page,
+        "char_span": [c.start, c.end], "heading": c.heading, "quote": c.text,
+        "scores": {"fused": round(hit.score, 6), "dense": _r(hit.dense_score), "dense_rank": hit.dense_rank,
+                   "lexical": _r(hit.lexical_score), "lexical_rank": hit.lexical_rank},
+    }
 
 
 @dataclass(frozen=True)

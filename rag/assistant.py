@@ -1,7 +1,8 @@
-"""The `Assistant`: one object that indexes, searches and answers, built from one `Settings`.
+"""The `Assistant`: the facade that builds, updates, searches, answers and summarises, from one `Settings`.
 
-The CLI and (later) the TUI both build it; backends are passed in or made from the settings, never
-reached for as globals. The embedding model loads lazily, on the first embed.
+The CLI, the TUI, the server and the LangChain adapter all build it; backends are passed in or made
+from the settings, never reached for as globals. The embedding model loads lazily, on the first
+embed; the index opens on the first search.
 """
 
 from __future__ import annotations
@@ -12,29 +13,34 @@ from dataclasses import replace
 from functools import cached_property
 
 from index.builder import Builder, ProgressFactory
-from index.chunking import ChunkSettings
-from index.embedder import Embedder, make_embedder
-from index.errors import IndexMismatchError, SourceError
+from index.compat import check_chunking, chunking_of
+from index.embed import DEFAULT_MODEL, Embedder, make_embedder
+from index.errors import SourceError
 from index.records import BuildReport, Hit
 from index.search import Searcher
-from index.store import Generation, IndexMeta, IndexStore
-from rag import extractive
-from rag.answer import Answer, AnswerSentence, Citation
-from rag.bots import DEFAULT_BOT, BotProfile, BotStore
-from rag.chat import ChatSession
-from rag.confidence import confidence, threshold
+from index.store import IndexStore
+from index.text.chunking import ChunkSettings
+from rag.answer import Answer
+from rag.answerers import Answerer, Retrieval, make_answerer
+from rag.answerers.generative import collect
+from rag.config.bots import BotProfile, BotStore
+from rag.config.defaults import DEFAULT_BOT
+from rag.config.settings import Settings, bundled_seeds
+from rag.conversation import ChatSession
 from rag.engines import Engine, make_engine
-from rag.generate import collect, generate
-from rag.settings import Settings, bundled_seeds
+from rag.summary import IndexSummary, summarize
+
+__all__ = ["DEFAULT_MODEL", "Assistant", "BuildReport", "Embedder", "ProgressFactory"]
 
 
 class Assistant:
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
-                 progress: ProgressFactory | None = None, wait: bool = False, engine: Engine | None = None) -> None:
+                 progress: ProgressFactory | None = None, wait: bool = False, engine: Engine | None = None,
+                 on_wait: Callable[[str], None] | None = None) -> None:
         settings.check()
-        if engine is not None:  # a ready engine (tests, the TUI) instead of the one the settings name
-            self.__dict__["engine"] = engine
-        self.settings, self.wait = settings, wait  # wait: queue behind another writer instead of failing
+        self._engine = engine  # a ready engine (tests, the TUI) instead of the one the settings name
+        # wait: queue behind another writer instead of failing; on_wait hears whom it waits for
+        self.settings, self.wait, self.on_wait = settings, wait, on_wait
         self._embedder = embedder
         self.progress = progress
         self.store = IndexStore(settings.index_root)
@@ -45,29 +51,28 @@ class Assistant:
             self._embedder = make_embedder(self.settings.embedder, self.settings.model)
         return self._embedder
 
-    def _builder(self, chunking: ChunkSettings | None = None) -> Builder:
-        s = self.settings
-        return Builder(self.store, self.embedder, chunking or ChunkSettings(s.chunk_size, s.chunk_overlap),
-                       max_bytes=int(s.max_file_mb * 1024 * 1024), progress=self.progress, wait=self.wait)
+    # ---- indexing -----------------------------------------------------------------------------
+    def _builder(self, chunking: ChunkSettings) -> Builder:
+        return Builder(self.store, self.embedder, chunking, max_bytes=int(self.settings.max_file_mb * 1024 * 1024),
+                       progress=self.progress, wait=self.wait, on_wait=self.on_wait)
 
-    def _chunking_of_index(self, meta: IndexMeta | None = None) -> ChunkSettings:
-        """The index's chunk settings, unless other ones were asked for explicitly (then they must match)."""
-        meta = meta or self.store.open().meta
-        s = self.settings
-        for name, built in (("chunk_size", meta.chunk_size), ("chunk_overlap", meta.chunk_overlap)):
-            if name in s.explicit and getattr(s, name) != built:
-                raise IndexMismatchError(
-                    f"the index was built with {name} {built} but {getattr(s, name)} is configured; "
-                    f"rebuild with: rag index build PATH... (or drop the {name} setting)")
-        return ChunkSettings(meta.chunk_size, meta.chunk_overlap)
+    def _chunking(self) -> ChunkSettings:
+        return ChunkSettings(self.settings.chunk_size, self.settings.chunk_overlap)
+
+    def _index_chunking(self) -> ChunkSettings:
+        """The index's chunk settings; chunk settings asked for explicitly must be the same."""
+        meta = self.store.open().meta
+        if self.settings.explicit & {"chunk_size", "chunk_overlap"}:
+            check_chunking(meta, self._chunking())
+        return chunking_of(meta)
 
     def build(self, sources: list[str]) -> BuildReport:
-        report = self._builder().build(sources)
+        report = self._builder(self._chunking()).build(sources)
         self.__dict__.pop("searcher", None)
         return report
 
     def update(self) -> BuildReport:
-        report = self._builder(self._chunking_of_index()).update()
+        report = self._builder(self._index_chunking()).update()
         self.__dict__.pop("searcher", None)
         return report
 
@@ -81,8 +86,8 @@ class Assistant:
             return list(self.profile.sources)
         if self.profile.name == DEFAULT_BOT:
             return [str(bundled_seeds())]
-        raise SourceError(f"bot {self.profile.name!r} has no sources; add some with: rag bot edit "
-                          f"{self.profile.name}, or pass paths to: rag index build")
+        raise SourceError(f"bot {self.profile.name!r} has no sources; add some to its profile, or pass paths "
+                          "to build from")
 
     def ensure_index(self) -> BuildReport | None:
         """Build the bot's index from its sources when there is none yet."""
@@ -95,14 +100,28 @@ class Assistant:
         finally:
             self.wait = wait
 
-    def generation(self) -> Generation:
-        return self.store.open()
+    def summary(self) -> IndexSummary | None:
+        """What the index holds, or None when there is none yet."""
+        if not self.store.exists():
+            return None
+        generation = self.store.open()
+        try:
+            return summarize(generation)
+        finally:
+            generation.close()
 
+    # ---- searching and answering --------------------------------------------------------------
     @cached_property
     def searcher(self) -> Searcher:
         generation = self.store.open()
-        self._chunking_of_index(generation.meta)
+        if self.settings.explicit & {"chunk_size", "chunk_overlap"}:
+            check_chunking(generation.meta, self._chunking())
         return Searcher(generation, self.embedder)
+
+    def warm_up(self) -> None:
+        """Open the index, load the embedding model and make the engine, before the first question."""
+        self.searcher.embed_query("warm up")
+        _ = self.engine
 
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         return self.searcher.search(question, k or self.settings.top_k, self.settings.mode)  # type: ignore[arg-type]
@@ -110,9 +129,16 @@ class Assistant:
     @cached_property
     def engine(self) -> Engine | None:
         """The generative engine of the settings, or None for the extractive answerer."""
+        if self._engine is not None:
+            return self._engine
         if self.settings.engine == "extractive":
             return None
         return make_engine(self.settings.engine, self.settings)
+
+    @property
+    def answerer(self) -> Answerer:
+        """Who writes the answer, made anew for each question (cheap) so that a swapped engine is used."""
+        return make_answerer(self.settings, self.profile.instructions, self.profile.no_answer, self.engine)
 
     def ask(self, question: str, on_token: Callable[[str], None] | None = None,
             session: ChatSession | None = None) -> Answer:
@@ -127,42 +153,18 @@ class Assistant:
             rewrite = (lambda prompt: collect(engine, [{"role": "user", "content": prompt}], max_tokens=64)[0]) \
                 if engine is not None else None
             searched = session.standalone(question, rewrite)
-        answer = self._answer(question, searched, engine, on_token)
-        if self.profile.citation_style == "list" and not answer.abstained:  # sources listed below only
-            answer = replace(answer, text=" ".join(s.text for s in answer.sentences))
-        if session is not None:
-            session.add(question, searched, answer.text)
-        return answer
-
-    def _answer(self, question: str, searched: str, engine: Engine | None,
-                on_token: Callable[[str], None] | None) -> Answer:
-        timings: dict[str, float] = {}
         began = time.perf_counter()
         searcher = self.searcher
         vector = searcher.embed_query(searched)
         hits = searcher.search(searched, self.settings.top_k, self.settings.mode,  # type: ignore[arg-type]
                                query_vector=vector)
-        timings["retrieval"] = time.perf_counter() - began
-        if engine is not None:
-            answer = generate(searched, hits, engine, self.embedder.embed, self.settings.strict, on_token,
-                              self.profile.instructions, self.profile.no_answer)
-            return replace(answer, question=question, timings={**timings, **answer.timings})
-        question = searched
-        cands = extractive.candidates(question, hits, searcher.lexical, searcher.langs, vector,
-                                      self.embedder.embed)
-        chosen = extractive.choose(cands)
-        conf = confidence(cands)
-        timings["answer"] = time.perf_counter() - began - timings["retrieval"]
-        limit = threshold(self.settings.min_confidence)
-        if not chosen or conf < limit:
-            nearest = tuple(Citation(n, hit) for n, hit in enumerate(hits[:3], start=1))
-            return Answer(question, self.profile.no_answer, (), nearest, True, conf, timings=timings,
-                          retrieved=tuple(hits))
-        numbers: dict[int, int] = {}
-        for cand in chosen:
-            numbers.setdefault(cand.hit_index, len(numbers) + 1)
-        citations = tuple(Citation(n, hits[i]) for i, n in numbers.items())
-        sentences = tuple(AnswerSentence(c.sentence.text, (numbers[c.hit_index],),
-                                         char_span=(c.sentence.start, c.sentence.end)) for c in chosen)
-        text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
-        return Answer(question, text, sentences, citations, False, conf, timings=timings, retrieved=tuple(hits))
+        retrieved = time.perf_counter()
+        answer = self.answerer.answer(Retrieval(searched, hits, vector, searcher, self.embedder.embed), on_token)
+        timings = {"retrieval": retrieved - began, **answer.timings}
+        timings.setdefault("answer", time.perf_counter() - retrieved)
+        answer = replace(answer, question=question if engine is not None else searched, timings=timings)
+        if self.profile.citation_style == "list" and not answer.abstained:  # sources listed below only
+            answer = replace(answer, text=" ".join(s.text for s in answer.sentences))
+        if session is not None:
+            session.add(question, searched, answer.text)
+        return answer

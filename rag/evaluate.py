@@ -67,9 +67,7 @@ def _holds(hit: Hit, q: dict[str, Any]) -> bool:
 def score_one(q: dict[str, Any], answer: Answer, k: int) -> dict[str, Any]:
     row: dict[str, Any] = {"id": q["id"], "answer": answer.text, "abstained": answer.abstained,
                            "unanswerable": bool(q.get("unanswerable")),
-                           "citations": [{"path": c.hit.chunk.path, "lines": [c.hit.chunk.line_start,
-                                          c.hit.chunk.line_end], "quote": c.hit.chunk.text}
-                                         for c in answer.citations]}
+                           "citations": [c.to_json() for c in answer.citations]}
     if not row["unanswerable"]:
         text = normalize(answer.text)
         row["fact"] = not answer.abstained and any(normalize(a) in text for a in q["answer_any"])

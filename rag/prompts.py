@@ -11,7 +11,6 @@ import secrets
 
 REFUSAL = "The documents do not answer this."
 NEAREST_INTRO = "Nearest passages:"
-NO_INDEX_HINT = "no index yet; build one with: rag index build PATH..."
 INCOMPLETE_MARK = "[answer incomplete: the stream was cut]"
 
 SYSTEM_PROMPT = """You answer questions using only the numbered passages given as DATA.

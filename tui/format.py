@@ -2,7 +2,7 @@
 
 Text from documents is never parsed as markup: in Markdown every punctuation mark it holds is
 backslash-escaped, and passages are `rich.text.Text`, so a `[` or `*` in a document shows as written.
-Escape sequences and control characters are stripped (`rag.terminal.safe`). Nothing here imports Textual.
+Escape sequences and control characters are stripped (`rag.present.terminal.safe`). Nothing here imports Textual.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from index.records import Hit
-from rag.answer import Answer
+from rag.answer import Answer, Hit
+from rag.present.render import display_path
+from rag.present.terminal import safe
 from rag.prompts import NEAREST_INTRO, REFUSAL
-from rag.render import display_path
-from rag.terminal import safe
 
 CITE_SCHEME = "cite:"  # href of a citation link inside an answer: cite:N
 HIGHLIGHT = "bold black on yellow"

@@ -1,6 +1,6 @@
 """Answer engines behind one protocol and a name-keyed registry.
 
-`extractive` (the default, no LLM) lives in `rag.extractive`; the generative engines here stream
+`extractive` (the default, no LLM) lives in `rag.answerers.extractive`; the generative engines here stream
 text for a list of chat messages: `openai` (any OpenAI-compatible server), `local` (a GGUF file in
 process through llama-cpp-python) and `fake` (deterministic, for tests). Each module imports its
 client library only when an engine is made.
@@ -13,8 +13,9 @@ from typing import Any
 
 from rag.engines.base import Engine, EngineError
 
+EXTRACTIVE = "extractive"
 GENERATIVE = ("openai", "local", "fake")
-ENGINES = ("extractive", *GENERATIVE)
+ENGINES = (EXTRACTIVE, *GENERATIVE)  # the first is the default
 
 
 def make_engine(name: str, settings: Any) -> Engine:
@@ -31,4 +32,4 @@ def make_engine(name: str, settings: Any) -> Engine:
     return factories[name](settings)
 
 
-__all__ = ["ENGINES", "GENERATIVE", "Engine", "EngineError", "make_engine"]
+__all__ = ["ENGINES", "EXTRACTIVE", "GENERATIVE", "Engine", "EngineError", "make_engine"]

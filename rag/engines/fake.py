@@ -22,7 +22,7 @@ class FakeEngine:
 
     @classmethod
     def from_settings(cls, settings: Any) -> FakeEngine:
-        return cls(reply=getattr(settings, "fake_reply", ""))
+        return cls()
 
     def stream(self, messages: list[Message], max_tokens: int = 512) -> Iterator[str]:
         self.calls.append(messages)

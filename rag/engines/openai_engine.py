@@ -11,8 +11,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from rag.config.secret import Secret
 from rag.engines.base import EngineError, Message, StreamCutError
-from rag.secrets import Secret
 
 RETRIES = 3
 BACKOFF_SECONDS = 0.5

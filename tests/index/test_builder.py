@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from index.builder import Builder
-from index.chunking import ChunkSettings
-from index.embedder import HashEmbedder
-from index.errors import IndexMismatchError, SourceError
+from index.embed import HashEmbedder
+from index.errors import Fix, IndexMismatchError, SourceError
 from index.search import Searcher
 from index.store import IndexStore
+from index.text.chunking import ChunkSettings
 
 TOPICS = ["gatti", "cani", "treni", "navi", "fiori", "monti", "fiumi", "libri", "stelle", "pane"]
 
@@ -85,11 +85,12 @@ def test_other_model_or_settings_are_refused(tmp_path: Path) -> None:
     make_corpus(tmp_path / "docs")
     _builder(tmp_path / "idx", HashEmbedder()).build([str(tmp_path / "docs")])
     generation = IndexStore(tmp_path / "idx").open()
-    with pytest.raises(IndexMismatchError, match="rag index build"):
+    with pytest.raises(IndexMismatchError, match="built with model hash-64 .64 dims. but hash-other") as refused:
         Searcher(generation, HashEmbedder(model="hash-other"))
-    with pytest.raises(IndexMismatchError, match="rag index build"):
+    assert refused.value.fix is Fix.REBUILD  # the edge words it: a command in the CLI, a key in the chat
+    with pytest.raises(IndexMismatchError, match="but hash-64 .32 dims."):
         Searcher(generation, HashEmbedder(dim=32))
-    with pytest.raises(IndexMismatchError, match="same settings"):
+    with pytest.raises(IndexMismatchError, match="built with chunk_size 40 but 60"):
         _builder(tmp_path / "idx", HashEmbedder(), size=60).update()
 
 

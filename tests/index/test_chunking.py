@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.chunking import Chunker, ChunkSettings
-from index.embedder import HashEmbedder, SentenceTransformerEmbedder
+from index.embed import HashEmbedder, SentenceTransformerEmbedder
 from index.records import Document
+from index.text.chunking import Chunker, ChunkSettings
 
 WORDS = st.sampled_from(["il", "chip", "910B", "Huawei", "è", "l’addestramento", "100.000", "Coze", "dell'anno",
                          "supercalifragilistichespiralidoso", "a", "—", "OpenAI."])
@@ -34,8 +34,8 @@ def test_spans_map_back_and_fit_the_model(text: str, size: int, overlap_share: f
 
 
 def test_real_tokenizer_never_truncates_seed_chunks(real_embedder) -> None:  # type: ignore[no-untyped-def]
-    from index.loaders import load
-    from index.sources import discover
+    from index.ingest.loaders import load
+    from index.ingest.sources import discover
     from tests.conftest import SEEDS
 
     assert isinstance(real_embedder, SentenceTransformerEmbedder)

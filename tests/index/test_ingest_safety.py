@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index.errors import ConfigError
-from index.loaders import load
-from index.pdftext import extract_pages
+from index.ingest.loaders import load
+from index.ingest.pdf import extract_pages
+from index.ingest.sources import Found, discover
 from index.records import Document, Skipped
-from index.sources import Found, discover
 from tests.pdfgen import make_pdf
 
 # The suite runs a short fuzz; a long one: RAG_FUZZ_EXAMPLES=20000 pytest tests/index/test_ingest_safety.py
@@ -50,6 +50,7 @@ def test_unreadable_file_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert isinstance(result, Skipped) and "Permission denied" in result.reason
 
 
+@pytest.mark.slow  # a PDF child process
 def test_pdf_parser_runs_under_a_time_limit(tmp_path: Path) -> None:
     pdf = tmp_path / "slow.pdf"
     pdf.write_bytes(make_pdf(["Testo."]))
@@ -72,6 +73,7 @@ def test_fuzz_text_loaders(tmp_path: Path, data: bytes, suffix: str) -> None:
 
 @settings(max_examples=max(25, FUZZ // 8), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(min_size=1, max_size=600))
+@pytest.mark.slow  # a PDF child process per example
 def test_fuzz_pdf_loader(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "fuzz.pdf"
     path.write_bytes(b"%PDF-1.4\n" + data)
@@ -84,7 +86,7 @@ def test_fuzz_pdf_loader(tmp_path: Path, data: bytes) -> None:
                       st.sampled_from([b"top_k = 'x'\n", b"chunk_size = -3\n", b"mode = 3\n", b"bogus = 1\n",
                                        b"top_k = 0\n", b"\xff\xfe"])))
 def test_fuzz_config_parser(tmp_path: Path, data: bytes) -> None:
-    from rag.settings import Settings
+    from rag.config.settings import Settings
 
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
@@ -95,6 +97,7 @@ def test_fuzz_config_parser(tmp_path: Path, data: bytes) -> None:
         assert str(exc)
 
 
+@pytest.mark.slow  # runs `rag` in a process
 def test_a_corpus_of_every_bad_file_builds_and_lists_them(tmp_path: Path) -> None:
     import json
     import subprocess

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from index.builder import Builder
-from index.chunking import ChunkSettings
-from index.embedder import HashEmbedder
-from index.language import query_terms, terms
+from index.embed import HashEmbedder
 from index.lexical import FileIndex, LexicalIndex
 from index.search import Searcher
 from index.store import IndexStore
+from index.text.chunking import ChunkSettings
+from index.text.language import query_terms, terms
 
 
 def test_question_words_leave_queries_but_not_documents() -> None:
@@ -75,7 +75,7 @@ def test_hybrid_prefers_the_sentence_and_file_that_hold_the_question(tmp_path: P
 def test_the_file_index_is_saved_with_the_generation_and_scores_as_if_built_at_query_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from index.store import IndexStore
     from rag.assistant import Assistant
-    from rag.settings import Settings
+    from rag.config.settings import Settings
     from tests.conftest import SEEDS
 
     docs = tmp_path / "docs"

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedder import SentenceTransformerEmbedder, default_model_path
-from index.numpy_bert import NumpyBert, _erf, supports
-from tests.conftest import ROOT, SEEDS, SHARED
+from index.embed import SentenceTransformerEmbedder, default_model_path
+from index.embed.numpy_bert import NumpyBert, _erf, supports
+from tests.conftest import DATA, ROOT, SEEDS
 
 TEXTS = [
     "Quanti chip Ascend 910B ha ordinato ByteDance?",
@@ -22,6 +22,8 @@ TEXTS = [
     "Émoji 🤖 e accenti: perché, città, naïve — “virgolette”.",
     "a",
 ]
+
+pytestmark = pytest.mark.slow  # the real model, through NumPy and torch
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +84,12 @@ def test_supports_only_plain_bert_with_mean_pooling(tmp_path: Path) -> None:
 def test_answers_are_the_same_with_and_without_torch(tmp_path: Path, torch_embedder) -> None:  # type: ignore[no-untyped-def]
     """The cold path (NumPy) and the torch path give the same answers, citations and confidence."""
     from rag.assistant import Assistant
-    from rag.settings import Settings
+    from rag.config.settings import Settings
 
     fast = Assistant(Settings(home=tmp_path), embedder=SentenceTransformerEmbedder())
     fast.build([str(SEEDS)])
     slow = Assistant(Settings(home=tmp_path), embedder=torch_embedder)
-    questions = [json.loads(line)["question"] for line in (SHARED / "eval" / "seed_dev.jsonl").read_text().splitlines()
+    questions = [json.loads(line)["question"] for line in (DATA / "seed_dev.jsonl").read_text().splitlines()
                  if line.strip()]
     assert len(questions) >= 5
     for question in questions:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from index.builder import Builder
-from index.chunking import ChunkSettings
-from index.embedder import HashEmbedder
-from index.loaders import load
+from index.embed import HashEmbedder
+from index.ingest.loaders import load
+from index.ingest.sources import discover
 from index.records import Document, Skipped
 from index.search import Searcher
-from index.sources import discover
 from index.store import IndexStore
+from index.text.chunking import ChunkSettings
 from tests.pdfgen import make_pdf
+
+pytestmark = pytest.mark.slow  # PDF text comes from a child process
 
 
 def test_pdf_pages_are_kept_and_cited(tmp_path: Path) -> None:

@@ -23,18 +23,18 @@ import pytest
 
 from index.builder import CACHE_BATCH, Builder
 from index.cache import CACHE_NAME, pending_rows
-from index.chunking import ChunkSettings
-from index.embedder import HashEmbedder, Progress
+from index.embed import HashEmbedder, Progress
 from index.store import IndexStore
-from tests.conftest import ROOT, SHARED
+from index.text.chunking import ChunkSettings
+from tests.conftest import DATA, ROOT
 
 SETTINGS = ChunkSettings(size=40, overlap=8)
 SLOW_CHILD = """
 import sys, time
 from pathlib import Path
 from index.builder import Builder
-from index.chunking import ChunkSettings
-from index.embedder import HashEmbedder
+from index.text.chunking import ChunkSettings
+from index.embed import HashEmbedder
 from index.store import IndexStore
 
 
@@ -175,6 +175,7 @@ def test_the_cache_holds_only_the_latest_runs_work(tmp_path: Path) -> None:
         assert pending_rows(tmp_path / "idx") == 2 * CACHE_BATCH
 
 
+@pytest.mark.slow  # a build process, killed
 def test_sigkill_mid_embedding_then_the_same_build_resumes(tmp_path: Path) -> None:
     corpus(tmp_path / "docs")
     root = tmp_path / "idx"
@@ -217,10 +218,9 @@ def test_a_damaged_cache_never_breaks_a_build(tmp_path: Path, damage: str) -> No
     assert_same_index(root, tmp_path / "fresh")
 
 
-SQUAD = SHARED / "eval" / "squad_it_dev" / "docs"
+SQUAD = DATA / "squad_it"
 
 
-@pytest.mark.skipif(not SQUAD.is_dir(), reason="needs shared/eval/squad_it_dev")
 def test_real_model_sigkilled_build_resumes_and_append_reembeds_a_chunk(  # type: ignore[no-untyped-def]
         real_embedder, tmp_path: Path) -> None:
     docs, home = tmp_path / "docs", tmp_path / "home"

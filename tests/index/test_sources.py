@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from index.errors import SourceError
-from index.loaders import load
+from index.ingest.loaders import load
+from index.ingest.sources import discover
 from index.records import Document, Skipped
-from index.sources import discover
 
 GOOD = "Il gatto dorme sul divano. La casa è silenziosa e calda.\n"
 

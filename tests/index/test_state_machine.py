@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from index.builder import Builder
-from index.chunking import ChunkSettings
-from index.embedder import HashEmbedder
+from index.embed import HashEmbedder
 from index.store import IndexStore
+from index.text.chunking import ChunkSettings
 
 NAMES = st.sampled_from([f"f{i}.md" for i in range(6)])
 BODIES = st.lists(st.sampled_from(["gatto", "treno", "910B", "Coze", "fiume", "è", "l’anno", "\n\n", ". "]),

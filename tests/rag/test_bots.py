@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from index.errors import ConfigError
-from rag.bots import BotProfile, BotStore, to_toml, validate
-from rag.serve import BotServer
+from rag.config.bots import BotProfile, BotStore, to_toml, validate
+from rag.server.app import BotServer
 from tests.conftest import assert_one_line_error
 
 
@@ -39,7 +38,7 @@ def test_profile_round_trips_through_toml(tmp_path: Path) -> None:
     import tomllib
 
     profile = BotProfile(name="x", description='Quotes "and" \\ backslashes', sources=["a b/*.md"],
-                         suggested_questions=["Perché?"], min_score=0.8)
+                         suggested_questions=["Perché?"], min_confidence=0.8)
     assert validate(tomllib.loads(to_toml(profile)), "t") == profile
     store = BotStore(tmp_path, tmp_path / "seeds")
     assert store.names() == ["default"] and store.load("default").name == "default"
@@ -145,6 +144,8 @@ def test_several_concurrent_clients(server: str) -> None:
 def test_over_the_concurrency_limit_is_429() -> None:
     import openai
 
+    started, release = threading.Event(), threading.Event()
+
     class Slow:
         class profile:  # noqa: N801 (stands in for a BotProfile)
             description = "slow"
@@ -152,7 +153,8 @@ def test_over_the_concurrency_limit_is_429() -> None:
         def ask(self, question: str):  # type: ignore[no-untyped-def]
             from rag.answer import Answer
 
-            time.sleep(1.5)
+            started.set()
+            release.wait(timeout=30)
             return Answer(question, "ok", (), (), True, 0.0)
 
     httpd = BotServer(("127.0.0.1", 0), {"slow": Slow()}, "slow", max_concurrent=1)
@@ -168,9 +170,11 @@ def test_over_the_concurrency_limit_is_429() -> None:
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             first = pool.submit(ask, 0)
-            time.sleep(0.3)
-            second = pool.submit(ask, 1)
-            assert sorted([first.result(), second.result()]) == ["429", "ok"]
+            assert started.wait(timeout=30), "the first answer is in progress"
+            second = pool.submit(ask, 1).result()  # while the first holds the only slot
+            release.set()
+            assert (first.result(), second) == ("ok", "429")
     finally:
+        release.set()
         httpd.shutdown()
         httpd.server_close()

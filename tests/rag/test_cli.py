@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from rag.prompts import REFUSAL
-from tests.conftest import ROOT, SHARED, assert_one_line_error
+from tests.conftest import DATA, ROOT, assert_one_line_error
 
 
+@pytest.mark.slow  # runs `rag --help` in a process
 def test_help_is_fast_and_does_not_import_torch() -> None:
     code = ("import sys; from rag.cli import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
@@ -95,7 +98,7 @@ def test_bad_input_is_one_line_and_keeps_the_index(rag, tmp_path: Path) -> None:
 
 def test_eval_on_seed_dev_is_all_right(rag, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "rows.jsonl"
-    result = rag("eval", str(SHARED / "eval" / "seed_dev.jsonl"), "--json", "--out", str(out))
+    result = rag("eval", str(DATA / "seed_dev.jsonl"), "--json", "--out", str(out))
     assert result.code == 0, result.err
     figures = result.json()
     assert figures["answered_with_fact"] == 1.0 and figures["citation_correct"] == 1.0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rag.extractive import answer_pattern, informativeness
+from index.text.sentences import Sentence, split_sentences
+from rag.answerers.extractive import answer_pattern, informativeness
 from rag.prompts import REFUSAL
-from rag.sentences import Sentence, split_sentences
 
 
 def test_sentences_keep_spans_and_numbers() -> None:
@@ -51,23 +51,27 @@ def test_real_answers_on_seeds(seed_assistant) -> None:  # type: ignore[no-untyp
 
 
 def test_corpus_rare_words_choose_the_sentence_but_not_the_confidence() -> None:
-    from index.language import terms
     from index.lexical import LexicalIndex
-    from rag.confidence import confidence
-    from rag.extractive import Candidate, QuestionTerms, choose
+    from index.text.language import terms
+    from rag.answerers.extractive import Candidate, QuestionTerms, choose
 
     # "Saturno" is in every passage of this corpus, "Huntsville" in one: the sentence with Huntsville
     # holds what sets the question apart, although both hold one of its two rare words.
     docs = ["Il razzo Saturno fu provato.", "Saturno volò nel 1967.", "Saturno fu costruito a Huntsville."]
     lexical = LexicalIndex.build([terms(d, "it") for d in docs])
-    qterms = QuestionTerms("Saturno e Huntsville?", {"it"}, lexical)
+
+    class Corpus:  # what the answerer asks of an index (a Searcher in the product)
+        langs = {"it"}
+        idf = staticmethod(lexical.idf)
+
+    qterms = QuestionTerms("Saturno e Huntsville?", Corpus())
     with_city, with_rocket = set(terms("Huntsville", "it")), set(terms("Saturno", "it"))
     assert qterms.corpus_coverage(with_city) > 0.5 > qterms.corpus_coverage(with_rocket) > 0
     city = Candidate(0, Sentence("Fu costruito a Huntsville.", 0, 26), 0.5, 0.5, corpus_coverage=0.9)
     rocket = Candidate(0, Sentence("Il razzo Saturno fu provato.", 30, 58), 0.5, 0.6, corpus_coverage=0.1)
     assert rocket.score > city.score and city.rank > rocket.rank
     assert choose([rocket, city])[0] is city
-    assert confidence([rocket, city]) == rocket.confidence  # the confidence keeps the corpus-independent scale
+    assert max(rocket.confidence, city.confidence) == rocket.confidence  # the corpus-independent scale
     covered = replace(city, passage_coverage=1.0)  # its passage holds the whole question
     assert covered.confidence == covered.score + 0.5 > city.confidence == city.score
 
@@ -77,8 +81,8 @@ def test_embedding_only_sentences_that_can_win_changes_nothing(seed_assistant, m
     sentences and confidence as embedding all of them, for fewer embeddings."""
     import json
 
-    from rag import extractive
-    from tests.conftest import SHARED
+    from rag.answerers import extractive
+    from tests.conftest import DATA
 
     searcher = seed_assistant.searcher
     embedded: list[int] = []
@@ -87,7 +91,7 @@ def test_embedding_only_sentences_that_can_win_changes_nothing(seed_assistant, m
         embedded.append(len(texts))
         return seed_assistant.embedder.embed(texts)
 
-    questions = [json.loads(line)["question"] for line in (SHARED / "eval" / "seed_dev.jsonl").read_text().splitlines()
+    questions = [json.loads(line)["question"] for line in (DATA / "seed_dev.jsonl").read_text().splitlines()
                  if line.strip()] + ["Chi è il fondatore di ByteDance?", "What is Coze?", "chip"]
     saved = {"all": 0, "pruned": 0}
     for question in questions:
@@ -97,7 +101,7 @@ def test_embedding_only_sentences_that_can_win_changes_nothing(seed_assistant, m
         for name, batch in (("all", 10_000), ("pruned", 2)):
             monkeypatch.setattr(extractive, "EMBED_BATCH", batch)
             embedded.clear()
-            cands = extractive.candidates(question, hits, searcher.lexical, searcher.langs, vector, counting)
+            cands = extractive.candidates(question, hits, searcher, vector, counting)
             saved[name] += sum(embedded)
             chosen = extractive.choose(cands)
             outcome[name] = ([c.sentence.text for c in chosen], round(max(c.score for c in cands), 5))

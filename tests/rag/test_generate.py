@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from rag.answer import Answer
-from rag.chat import ChatSession
+from rag.answerers.generative import generate, messages_for
+from rag.answerers.verify import PARTIAL, SUPPORTED, UNSUPPORTED, check
+from rag.conversation import ChatSession
 from rag.engines.base import Message, StreamCutError
 from rag.engines.fake import FakeEngine
-from rag.generate import generate, messages_for
 from rag.prompts import INCOMPLETE_MARK, REFUSAL
-from rag.verify import PARTIAL, SUPPORTED, UNSUPPORTED, check
 
 
 def _coze_hits(seed_assistant):  # type: ignore[no-untyped-def]
@@ -107,7 +107,7 @@ def test_ask_continue_follows_up(rag) -> None:  # type: ignore[no-untyped-def]
 def test_langchain_retriever_in_a_chain(seed_assistant) -> None:  # type: ignore[no-untyped-def]
     from langchain_core.runnables import RunnableLambda
 
-    from rag.langchain import RagRetriever
+    from rag.langchain_adapter import RagRetriever
 
     retriever = RagRetriever(assistant=seed_assistant, k=2)
     docs = retriever.invoke("910B")
@@ -133,8 +133,8 @@ def test_answer_json_round_trip_fields() -> None:
 
 @pytest.mark.parametrize("engine", ["fake"])
 def test_engine_registry(engine: str) -> None:
+    from rag.config.settings import Settings
     from rag.engines import EngineError, make_engine
-    from rag.settings import Settings
 
     assert make_engine(engine, Settings(home=Path("/nonexistent"))).name == engine
     with pytest.raises(EngineError, match="unknown engine"):

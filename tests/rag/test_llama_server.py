@@ -18,8 +18,10 @@ import pytest
 
 pytest.importorskip("llama_cpp", reason="the local extra (llama-cpp-python) is not installed")
 
+from rag.answerers.verify import UNSUPPORTED  # noqa: E402
 from rag.engines.local import LocalEngine, default_gguf  # noqa: E402
-from rag.verify import UNSUPPORTED  # noqa: E402
+
+pytestmark = pytest.mark.slow  # a real llama.cpp server process and model
 
 
 @pytest.fixture(scope="module")

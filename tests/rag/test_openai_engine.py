@@ -15,9 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from rag.config.secret import Secret
 from rag.engines.base import EngineError, StreamCutError
 from rag.engines.openai_engine import OpenAIEngine
-from rag.secrets import Secret
 
 FAKE_KEY = "sk-fake-openai-key-DO-NOT-SHOW-42"
 MESSAGES = [{"role": "user", "content": "Che cos'è Coze?"}]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.secrets import Secret
-from rag.settings import Settings
-from rag.terminal import safe
+from rag.config.secret import Secret
+from rag.config.settings import Settings
+from rag.present.terminal import safe
 
 FAKE_KEY = "sk-fake-0123456789abcdefSECRET"
 NASTY = ("Il chip \x1b[31mrosso\x1b[0m 910B \x1b]0;titolo rubato\x07 e \x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\ "
@@ -30,7 +30,7 @@ def test_documents_with_escapes_print_clean(rag, tmp_path: Path) -> None:  # typ
     assert out.code == 0 and "910B" in out.out and "[bold]parentesi[/bold]" in out.out
     assert "\x1b" not in out.out and "\x07" not in out.out
     data = rag("--embedder", "hash", "search", "910B", "--json").json()
-    assert data["hits"][0]["text"].startswith("Il chip \x1b[31m"), "JSON keeps the stored text, escaped by JSON"
+    assert data["hits"][0]["quote"].startswith("Il chip \x1b[31m"), "JSON keeps the stored text, escaped by JSON"
 
 
 def test_secret_never_shows() -> None:

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from index.embedder import HashEmbedder
+from index.embed import HashEmbedder
 from rag.assistant import Assistant
+from rag.config.settings import Settings
 from rag.engines import Engine, EngineError
 from rag.engines.base import Message
 from rag.engines.fake import FakeEngine
-from rag.settings import Settings
 from tests.conftest import SEEDS
 from tui.app import ChatApp, make_app
 
@@ -85,12 +85,19 @@ class GatedEngine(FakeEngine):
 
 
 class DownEngine(FakeEngine):
-    """An engine whose endpoint is down: every answer fails, as `openai` fails on a refused connection."""
+    """An engine whose endpoint is down until the test sets `up`: every answer fails meanwhile, as
+    `openai` fails on a refused connection; then it answers as the fake engine does."""
 
     MESSAGE = "cannot reach http://127.0.0.1:9/v1; is the server running?"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.up = False
+
     def stream(self, messages: list[Message], max_tokens: int = 512) -> Iterator[str]:
-        raise EngineError(self.MESSAGE)
+        if not self.up:
+            raise EngineError(self.MESSAGE)
+        return super().stream(messages, max_tokens)
 
 
 def use_engine(app: ChatApp, engine: Engine) -> None:

@@ -6,15 +6,15 @@ from pathlib import Path
 
 from textual.widgets import Markdown, OptionList
 
+from rag.config.settings import Settings
 from rag.prompts import REFUSAL
-from rag.settings import Settings
 from tests.tui.conftest import GatedEngine, drive, notes, use_engine, wait_until
 from tui.app import make_app
-from tui.conversation import AnswerView
-from tui.prompt import PromptInput
-from tui.screens import RetrievedScreen
-from tui.sources import SourcesPane
-from tui.welcome import Welcome
+from tui.screens.retrieved import RetrievedScreen
+from tui.widgets.conversation import AnswerView
+from tui.widgets.prompt import PromptInput
+from tui.widgets.sources import SourcesPane
+from tui.widgets.welcome import Welcome
 
 ORDERED = "Quante unità di chip ha ordinato ByteDance?"
 
@@ -74,7 +74,7 @@ async def test_escape_cancels_a_running_answer_and_typing_goes_on(fake_app) -> N
         assert engine.pieces == 2  # the stream was dropped at the next piece, not read to its end
         await pilot.pause(0.1)
         assert view.markdown.source == streamed and view.answer is None
-        assert app.state == "ready" and app.answerer.session.turns == []
+        assert app.state == "ready" and app.controller.session.turns == []
 
 
 @drive
@@ -116,7 +116,7 @@ async def test_up_and_down_recall_questions(fake_app) -> None:  # type: ignore[n
 
 @drive
 async def test_missing_index_offers_a_build_and_errors_are_notifications(tmp_path: Path) -> None:
-    from index.embedder import HashEmbedder
+    from index.embed import HashEmbedder
 
     app = make_app(Settings(home=tmp_path / "empty"), embedder=HashEmbedder(), export_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -11,15 +11,15 @@ from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
-from index.embedder import HashEmbedder
-from rag.bots import BotProfile, BotStore
-from rag.settings import Settings
+from index.embed import HashEmbedder
+from rag.config.bots import BotProfile, BotStore
+from rag.config.settings import Settings
 from tests.conftest import SEEDS
 from tests.tui.conftest import drive, notes, wait_until
 from tui.app import ChatApp, make_app
-from tui.bot_form import NewBotScreen
-from tui.conversation import AnswerView
-from tui.welcome import Welcome
+from tui.screens.bot_form import NewBotScreen
+from tui.widgets.conversation import AnswerView
+from tui.widgets.welcome import Welcome
 
 LIGHTHOUSE = ("# The lighthouse\n\nThe Capo Nord lighthouse is 42 metres tall and was built in 1901.\n\n"
               "# The keeper\n\nThe keeper of the lighthouse is Marta Rossi, who lives in the stone cottage.\n")
@@ -72,7 +72,7 @@ def test_rag_bot_chat_opens_the_chat_on_that_bot(tmp_path: Path, monkeypatch: py
     assert result.exit_code == 0, result.output
     (app,) = made
     assert app.settings.bot == "notes" and app.settings.top_k == 3 and app.settings.index_root == home / "indexes/notes"
-    assert app.overrides["bot"] == "notes" and app.overrides["mode"] == "lexical"
+    assert app.controller.overrides["bot"] == "notes" and app.controller.overrides["mode"] == "lexical"
 
 
 @drive
@@ -91,7 +91,7 @@ async def test_the_palette_switches_bots_and_each_answers_from_its_own_documents
         await _palette(pilot, app, "Switch bot: notes")
         await wait_until(pilot, lambda: app.state == "no index")  # a new bot: the welcome offers a build
         assert app.status_line.startswith("bot notes ·") and app.settings.mode == "lexical"  # the flag is kept
-        assert not app.query(AnswerView) and app.answerer.session.turns == []  # a new conversation
+        assert not app.query(AnswerView) and app.controller.session.turns == []  # a new conversation
         welcome = app.query_one(Welcome)
         assert welcome.profile is not None and "lighthouse" in str(app.query_one("#bot-welcome").content)
         await wait_until(pilot, lambda: app.query_one("#build-sources").region.width)

@@ -9,16 +9,16 @@ from pathlib import Path
 
 from textual.command import CommandList, CommandPalette
 
-from index.embedder import HashEmbedder
+from index.embed import HashEmbedder
+from rag.answerers.verify import SUPPORTED, UNSUPPORTED
+from rag.config.settings import Settings
 from rag.engines import ENGINES
 from rag.engines.base import Message, StreamCutError
 from rag.engines.fake import FakeEngine
-from rag.settings import Settings
-from rag.verify import SUPPORTED, UNSUPPORTED
 from tests.tui.conftest import DownEngine, GatedEngine, drive, notes, use_engine, wait_until
 from tui.app import make_app
-from tui.conversation import AnswerView
-from tui.sources import SUPPORT_MARKS, SourcesPane
+from tui.widgets.conversation import AnswerView
+from tui.widgets.sources import SUPPORT_MARKS, SourcesPane
 
 ORDERED = "Quante unità di chip ha ordinato ByteDance?"
 
@@ -58,7 +58,7 @@ async def test_a_generated_answer_streams_then_shows_its_checked_support(fake_ap
         assert str(view.note.content).startswith("fake (fake-quoter) · 1 of 1 sentence supported · 1 source ·")
         assert app.query_one(SourcesPane).selected == 1
         assert f"\n{SUPPORT_MARKS[SUPPORTED]} {SUPPORTED}: " in _meta(app)
-        assert app.state == "ready" and app.answerer.session.turns[0].question == ORDERED
+        assert app.state == "ready" and app.controller.session.turns[0].question == ORDERED
 
 
 @drive
@@ -87,11 +87,11 @@ async def test_follow_up_questions_share_the_conversation_until_a_new_one(fake_a
         await pilot.press(*ORDERED, "enter")
         await wait_until(pilot, lambda: app.last_answer() is not None)
         await pilot.press(*"e Coze?", "enter")
-        await wait_until(pilot, lambda: len(app.answerer.session.turns) == 2)
-        assert app.answerer.session.turns[1].standalone == f"{ORDERED} e Coze?"  # searched with the first
+        await wait_until(pilot, lambda: len(app.controller.session.turns) == 2)
+        assert app.controller.session.turns[1].standalone == f"{ORDERED} e Coze?"  # searched with the first
         await pilot.press("ctrl+n")
         await wait_until(pilot, lambda: not app.query(AnswerView))
-        assert app.answerer.session.turns == []
+        assert app.controller.session.turns == []
 
 
 @drive
@@ -102,16 +102,16 @@ async def test_the_palette_offers_every_engine_and_switches_keeping_the_embedder
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert [t for t in titles if t.startswith("Engine: ")] == [f"Engine: {name}" for name in ENGINES]
         assert "· engine extractive · model " in app.status_line
-        embedder, session = app.assistant.embedder, app.answerer.session
+        embedder, session = app.assistant.embedder, app.controller.session
         await pilot.press("ctrl+p")
         await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"Engine: fake")
         await wait_until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.answerer.name == "fake" and app.state == "ready")
+        await wait_until(pilot, lambda: app.controller.engine == "fake" and app.state == "ready")
         assert "· engine fake (fake-quoter) · model " in app.status_line
-        assert app.assistant is app.answerer.assistant and app.assistant.settings.engine == "fake"
-        assert app.assistant.embedder is embedder and app.answerer.session is session
+        assert app.assistant is app.controller.assistant and app.assistant.settings.engine == "fake"
+        assert app.assistant.embedder is embedder and app.controller.session is session
         view = app.ask(ORDERED)
         await wait_until(pilot, lambda: view.answer is not None)
         assert view.answer is not None and view.answer.engine == "fake" and view.answer.support
@@ -126,7 +126,7 @@ async def test_an_engine_that_cannot_be_made_is_a_notification(fake_home: Path, 
         app.switch_engine("local")
         await wait_until(pilot, lambda: any("Cannot switch to the local engine" in n for n in notes(app)))
         assert any("missing.gguf: no such GGUF file" in n for n in notes(app))
-        assert app.is_running and app.answerer.name == "extractive" and app.state == "ready"
+        assert app.is_running and app.controller.engine == "extractive" and app.state == "ready"
         assert "· engine extractive ·" in app.status_line
         view = app.ask(ORDERED)  # still answering, with the engine it had
         await wait_until(pilot, lambda: view.answer is not None)
@@ -135,12 +135,13 @@ async def test_an_engine_that_cannot_be_made_is_a_notification(fake_home: Path, 
 @drive
 async def test_an_engine_error_while_answering_is_a_notification(fake_app) -> None:  # type: ignore[no-untyped-def]
     app = fake_app(engine="fake")
-    use_engine(app, DownEngine())
+    engine = DownEngine()
+    use_engine(app, engine)
     async with app.run_test(size=(120, 36)) as pilot:
         view = app.ask(ORDERED)
         await wait_until(pilot, lambda: view.state == "failed")
         assert f"error: Cannot answer: {DownEngine.MESSAGE}" in notes(app)
         assert app.is_running and "no answer: cannot reach" in str(view.note.content)
-        use_engine(app, FakeEngine())  # the server is back
+        engine.up = True  # the server is back
         view = app.ask(ORDERED)
         await wait_until(pilot, lambda: view.answer is not None)

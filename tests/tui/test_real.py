@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import OptionList, ProgressBar
 
-from rag.settings import Settings
+from rag.config.settings import Settings
 from tests.tui.conftest import drive, wait_until
 from tui.app import make_app
-from tui.sources import SourcesPane
+from tui.widgets.sources import SourcesPane
 
 pytestmark = pytest.mark.slow
 TWO_PART = "Quante unità di chip ha ordinato ByteDance e con chi rivaleggia Coze?"

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from index.embedder import HashEmbedder
-from rag.settings import Settings
+from index.embed import HashEmbedder
+from rag.config.settings import Settings
 from tests.conftest import ROOT
 from tests.tui.conftest import wait_until
 from tui.app import ChatApp, make_app
-from tui.prompt import PromptInput
+from tui.widgets.prompt import PromptInput
 
 SIZE = (120, 34)
 

@@ -1,0 +1,252 @@
+"""The default answerer: no LLM, it quotes the sentences of the retrieved passages that best answer.
+
+Each candidate sentence is scored by two signals a reader would use:
+- coverage: the share of the question's content words the sentence contains, each word weighted
+  by how informative it is in general (a rare name counts more than a common verb); a question
+  whose rare words the passages lack is the typical unanswerable one;
+- similarity: cosine between the question and the sentence in the embedding model's space, which
+  catches paraphrases the words miss.
+To choose the sentence, the share of the question's words it holds is also counted with the words
+weighted by their IDF in this corpus (`Candidate.rank`), which finds the sentence holding what sets
+the question apart. The best sentence, and the runner-up when it is nearly as good, make the
+answer; each carries the citation of its passage. Whether to answer at all is `confidence.py`'s decision.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from index.records import Hit
+from index.text.language import UNKNOWN, detect_language, held_terms, stemmer, stopwords, words
+from index.text.sentences import Sentence, split_sentences
+from rag.answer import Answer, AnswerSentence, Citation
+from rag.answerers.base import Corpus, OnToken, Retrieval
+from rag.answerers.confidence import threshold
+from rag.prompts import REFUSAL
+
+SIMILARITY_WEIGHT = 0.5  # one unit of cosine is worth half the question's words
+PASSAGE_WEIGHT = 0.5  # a sentence from the best retrieved passage gets this much on top
+RUNNER_UP_RATIO = 0.75  # a second sentence is added only when it ranks this close to the best
+MAX_SENTENCE_CHARS = 400  # longer "sentences" are usually lists or tables; they are cut at a word
+
+
+PASSAGE_COVERAGE_WEIGHT = 0.5  # in the confidence only: the share of the question its passage holds
+CORPUS_WEIGHT = 0.5  # in choosing a sentence only: the share of corpus-IDF weight it holds
+TYPE_MISMATCH_PENALTY = 0.5  # a "when"/"how many" question answered by a sentence with no number or date
+
+# Questions whose answer is a date or a quantity, by their opening words (English and Italian), and
+# what such an answer must contain. "910B" or "A100" are names, not numbers: digits must stand alone.
+_MONTHS = ("gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre|"
+           "january|february|march|april|may|june|july|august|september|october|november|december")
+_DATE_QUESTION = re.compile(r"^\s*(when|what year|in what year|in which year|quando|in che anno|in quale anno|"
+                            r"che anno|da quando)\b", re.I)
+_COUNT_QUESTION = re.compile(r"^\s*(how many|how much|how old|how long|quanti|quante|quanto|quanta|"
+                             r"da quanto)\b", re.I)
+_DATE = re.compile(rf"(?<![\w.])\d{{1,4}}(?![\w])|\b({_MONTHS}|secolo|century)\b", re.I)
+_COUNT = re.compile(r"(?<![\w])\d[\d.,]*(?![\w])|\b(uno|una|due|tre|quattro|cinque|sei|sette|otto|nove|dieci|"
+                    r"venti|cento|mille|milioni|miliardi|one|two|three|four|five|six|seven|eight|nine|ten|"
+                    r"twenty|hundred|thousand|million|billion)\b", re.I)
+
+
+def answer_pattern(question: str) -> re.Pattern[str] | None:
+    """What a sentence must contain to answer a "when" or "how many" question; None for other questions."""
+    if _DATE_QUESTION.match(question):
+        return _DATE
+    if _COUNT_QUESTION.match(question):
+        return _COUNT
+    return None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit_index: int  # which retrieved passage it comes from (0-based)
+    sentence: Sentence
+    coverage: float
+    similarity: float
+    type_ok: bool = True  # False when the question wants a date or quantity and the sentence has none
+    passage: float = 1.0  # the passage's retrieval score relative to the best passage's
+    corpus_coverage: float = 0.0  # `coverage` with the words weighted by their IDF in this corpus
+    passage_coverage: float = 0.0  # `coverage` of its whole passage: the question may span sentences
+
+    @property
+    def score(self) -> float:
+        """How sure we are that the sentence answers: the confidence, on a scale stable across corpora."""
+        raw = self.coverage + SIMILARITY_WEIGHT * self.similarity
+        return (raw if self.type_ok else raw * TYPE_MISMATCH_PENALTY) + PASSAGE_WEIGHT * self.passage
+
+    @property
+    def confidence(self) -> float:
+        """`score` plus the coverage of the sentence's whole passage: an answerable question is
+        usually about one passage, whose sentences between them hold all its words. Like the
+        sentence's own coverage it is halved when the sentence lacks the date or number asked for."""
+        held = PASSAGE_COVERAGE_WEIGHT * self.passage_coverage
+        return self.score + (held if self.type_ok else held * TYPE_MISMATCH_PENALTY)
+
+    @property
+    def rank(self) -> float:
+        """Which sentence to quote: the score, plus the share of the words that are rare in this corpus.
+
+        A word rare in general can be everywhere in one corpus ("Saturno" in an article on Apollo);
+        the corpus IDF finds the sentence that holds what sets it apart. It is left out of `score`
+        because it drifts with the corpus, and the abstention threshold must not.
+        """
+        return self.score + CORPUS_WEIGHT * self.corpus_coverage
+
+
+class QuestionTerms:
+    """The content words of a question, each with its stems in the corpus languages and a weight.
+
+    A word's weight is how informative it is in the question's language, from general word
+    frequencies (wordfreq's Zipf scale): a name or a rare term weighs up to 7, "anno" or "year" about
+    1.5. General frequencies rather than the corpus's own IDF keep the weights, and so the
+    abstention threshold, stable from a one-page corpus to a large one.
+    """
+
+    def __init__(self, question: str, corpus: Corpus) -> None:
+        langs, idf = corpus.langs, corpus.idf
+        corpus_langs = set(langs) - {UNKNOWN}
+        asked_in = detect_language(question)
+        # A question in another language than every document: most of its words are absent for that
+        # reason alone, so an absent word is no evidence that the documents lack the answer.
+        self.cross_lingual = asked_in != UNKNOWN and bool(corpus_langs) and asked_in not in corpus_langs
+        self.pattern = answer_pattern(question)
+        langs = corpus_langs | ({asked_in} - {UNKNOWN})
+        weigh_in = asked_in if asked_in != UNKNOWN else next(iter(sorted(corpus_langs)), "en")
+        stops = frozenset().union(*(stopwords(code) for code in langs))
+        stemmers = [stem for c in sorted(langs) if (stem := stemmer(c)) is not None]
+        self.words: list[tuple[set[str], float]] = []
+        self.corpus_weights: list[float] = []
+        seen: set[str] = set()
+        for word in words(question):
+            if word in stops or word in seen or len(word) < 2:
+                continue
+            seen.add(word)
+            stems = {word} | {s.stemWord(word) for s in stemmers}
+            in_corpus = any(idf(stem) > 0 for stem in stems)
+            weight = 0.0 if self.cross_lingual and not in_corpus else informativeness(word, weigh_in)
+            self.words.append((stems, weight))
+            self.corpus_weights.append(max(idf(stem) for stem in stems))
+        self.total = sum(weight for _, weight in self.words)
+        self.corpus_total = sum(self.corpus_weights)
+
+    def coverage(self, sentence_terms: set[str]) -> float:
+        if not self.total:
+            return 0.0
+        return sum(w for stems, w in self.words if stems & sentence_terms) / self.total
+
+    def corpus_coverage(self, sentence_terms: set[str]) -> float:
+        if not self.corpus_total:
+            return 0.0
+        return sum(w for (stems, _), w in zip(self.words, self.corpus_weights, strict=True)
+                   if stems & sentence_terms) / self.corpus_total
+
+
+def informativeness(word: str, lang: str) -> float:
+    """7 minus the word's Zipf frequency (0 for unknown words), floored at 0.5."""
+    from wordfreq import zipf_frequency
+
+    try:
+        zipf = zipf_frequency(word, lang)
+    except LookupError:  # a language wordfreq does not cover
+        zipf = 0.0
+    return max(0.5, 7.0 - zipf)
+
+
+def candidates(question: str, hits: list[Hit], corpus: Corpus, question_vector: np.ndarray,
+               embed) -> list[Candidate]:  # type: ignore[no-untyped-def]
+    """Every sentence of the retrieved passages, scored; a sentence shared by overlapping passages once."""
+    qterms = QuestionTerms(question, corpus)
+    seen: set[tuple[str, int]] = set()
+    pool: list[tuple[int, Sentence, float, float]] = []
+    passage_coverage: list[float] = []
+    for i, hit in enumerate(hits):
+        chunk = hit.chunk
+        passage_coverage.append(qterms.coverage(held_terms(chunk.text, chunk.lang)))
+        for sentence in split_sentences(chunk.text, chunk.start):
+            key = (chunk.path, sentence.start)
+            if key in seen or sentence.text == chunk.heading:
+                continue
+            seen.add(key)
+            terms = held_terms(sentence.text, chunk.lang)
+            pool.append((i, _trim(sentence), qterms.coverage(terms), qterms.corpus_coverage(terms)))
+    type_ok = [qterms.pattern is None or bool(qterms.pattern.search(s.text)) for _, s, _, _ in pool]
+    if not pool:
+        return []
+    best = hits[0].score or 1.0
+    # Sentences are embedded best bound first, and only while one left could still be chosen or
+    # set the confidence: with the cosine at its ceiling, each sentence's score and rank have an
+    # upper bound. The answer and confidence are exactly those of embedding every sentence; a
+    # one-off `rag ask` embeds about a third of them (the NumPy forward pass is most of its time).
+    made = [Candidate(i, s, cov, _MAX_COSINE, ok, hits[i].score / best, corpus, passage_coverage[i])
+            for (i, s, cov, corpus), ok in zip(pool, type_ok, strict=True)]
+    order = sorted(range(len(made)), key=lambda n: -made[n].rank)
+    done: list[Candidate] = []
+    for start in range(0, len(order), EMBED_BATCH):
+        if done and _settled(done, [made[n] for n in order[start:]]):
+            break
+        rows = order[start:start + EMBED_BATCH]
+        sims = embed([made[n].sentence.text for n in rows]) @ question_vector
+        done += [replace(made[n], similarity=float(sim)) for n, sim in zip(rows, sims, strict=True)]
+    return sorted(done, key=lambda c: (c.hit_index, c.sentence.start))
+
+
+EMBED_BATCH = 8
+_MAX_COSINE = 1.0 + 1e-4  # unit vectors; the margin covers float rounding
+
+
+def _settled(done: list[Candidate], bounds: list[Candidate]) -> bool:
+    """Whether no sentence still to embed (scored at the cosine ceiling) could change the outcome:
+    it can neither beat the confidence, nor be the best or a runner-up close enough to be quoted."""
+    top_rank = max(c.rank for c in done)
+    if top_rank <= 0:
+        return False
+    return (max(c.rank for c in bounds) < RUNNER_UP_RATIO * top_rank
+            and max(c.confidence for c in bounds) < max(c.confidence for c in done))
+
+
+def choose(cands: list[Candidate]) -> list[Candidate]:
+    """The best sentence, plus the runner-up when it is almost as good; in reading order."""
+    if not cands:
+        return []
+    ranked = sorted(cands, key=lambda c: -c.rank)
+    chosen = [ranked[0]]
+    if len(ranked) > 1 and ranked[1].rank >= RUNNER_UP_RATIO * ranked[0].rank:
+        chosen.append(ranked[1])
+    return sorted(chosen, key=lambda c: (c.hit_index, c.sentence.start))
+
+
+def _trim(sentence: Sentence) -> Sentence:
+    if len(sentence.text) <= MAX_SENTENCE_CHARS:
+        return sentence
+    cut = sentence.text.rfind(" ", 0, MAX_SENTENCE_CHARS)
+    text = sentence.text[: cut if cut > 0 else MAX_SENTENCE_CHARS]
+    return Sentence(text, sentence.start, sentence.start + len(text))
+
+
+class ExtractiveAnswerer:
+    """Quotes the best sentences with their citations, or abstains below the confidence threshold."""
+
+    name = "extractive"
+
+    def __init__(self, min_confidence: float | None = None, no_answer: str = "") -> None:
+        self.threshold, self.no_answer = threshold(min_confidence), no_answer or REFUSAL
+
+    def answer(self, retrieval: Retrieval, on_token: OnToken | None = None) -> Answer:
+        question, hits = retrieval.question, retrieval.hits
+        cands = candidates(question, hits, retrieval.corpus, retrieval.vector, retrieval.embed)
+        chosen = choose(cands)
+        conf = max((c.confidence for c in cands), default=0.0)
+        if not chosen or conf < self.threshold:
+            nearest = tuple(Citation(n, hit) for n, hit in enumerate(hits[:3], start=1))
+            return Answer(question, self.no_answer, (), nearest, True, conf, retrieved=tuple(hits))
+        numbers: dict[int, int] = {}
+        for cand in chosen:
+            numbers.setdefault(cand.hit_index, len(numbers) + 1)
+        citations = tuple(Citation(n, hits[i]) for i, n in numbers.items())
+        sentences = tuple(AnswerSentence(c.sentence.text, (numbers[c.hit_index],),
+                                         char_span=(c.sentence.start, c.sentence.end)) for c in chosen)
+        text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+        return Answer(question, text, sentences, citations, False, conf, retrieved=tuple(hits))

@@ -1,0 +1,74 @@
+"""`rag index build | update | info`: make, refresh and inspect a bot's index."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from rag.cli import context
+
+
+@click.group()
+def index() -> None:
+    """Build, update and inspect the index."""
+
+
+@index.command("build")
+@click.argument("paths", nargs=-1)
+@click.option("--chunk-size", type=int, help="Chunk size in model tokens (default 254: all the default model reads).")
+@click.option("--chunk-overlap", type=int, help="Overlap between chunks in tokens (default 50).")
+@click.option("--max-file-mb", type=float, help="Skip files larger than this (default 50).")
+@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@click.option("--wait", is_flag=True, help="If another build or update is running, wait for it instead of failing.")
+@click.pass_context
+def index_build(ctx: click.Context, paths: tuple[str, ...], chunk_size: int | None, chunk_overlap: int | None,
+                max_file_mb: float | None, as_json: bool, quiet: bool, wait: bool) -> None:
+    """Index PATHS (files, folders, globs) from scratch, replacing the current index.
+
+    With no PATHS, the bot's own sources (its profile) are indexed.
+
+    Supported: .txt .md .html .pdf. Hidden folders are skipped; unreadable, binary, empty or
+    oversized files are skipped with a reason listed at the end. The old index stays in use
+    until the new one is complete.
+    """
+    from rag.present import render
+
+    assistant, progress = context.assistant(ctx, quiet or as_json, wait, chunk_size=chunk_size,
+                                            chunk_overlap=chunk_overlap, max_file_mb=max_file_mb)
+    with progress:
+        report = assistant.build(list(paths) or assistant.sources())
+    click.echo(json.dumps(render.report_json(report), indent=2) if as_json else render.report_text(report))
+
+
+@index.command("update")
+@click.option("--json", "as_json", is_flag=True, help="Print the update report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@click.option("--wait", is_flag=True, help="If another build or update is running, wait for it instead of failing.")
+@click.pass_context
+def index_update(ctx: click.Context, as_json: bool, quiet: bool, wait: bool) -> None:
+    """Rescan the paths of the last build; re-embed only new or changed files, drop deleted ones."""
+    from rag.present import render
+
+    assistant, progress = context.assistant(ctx, quiet or as_json, wait)
+    with progress:
+        report = assistant.update()
+    click.echo(json.dumps(render.report_json(report), indent=2) if as_json else
+               render.report_text(report, verb="Updated"))
+
+
+@index.command("info")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def index_info(ctx: click.Context, as_json: bool) -> None:
+    """Show sources, chunk count, model, size on disk and last build of the index."""
+    from index.errors import IndexMissingError
+    from rag.assistant import Assistant
+    from rag.present import render
+
+    assistant = Assistant(context.settings(ctx))
+    summary = assistant.summary()
+    if summary is None:
+        raise IndexMissingError(f"no index in {assistant.store.root}")
+    click.echo(json.dumps(summary.to_json(), indent=2, ensure_ascii=False) if as_json else render.summary_text(summary))
