@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (see README):
 #   make demo   set everything up, then answer a question about the bundled seed article
-#   make test   set everything up with the test tools, then lint and run the whole suite
+#   make test   set everything up with the test tools, then lint and run the whole suite (CI runs this)
+#   make test-fast  the fast tier alone (fakes only, no process, no real model): the edit-test loop
 # Both only need python3 (3.11+) with venv and a C compiler (llama-cpp-python builds from source
 # for the local-model tests, about 5 minutes the first time); everything else comes from PyPI.
 
@@ -9,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 QUESTION ?= Quanti chip Ascend 910B ha ordinato ByteDance?
 
-.PHONY: demo test lint setup setup-dev clean
+.PHONY: demo test test-fast lint setup setup-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +38,9 @@ lint: setup-dev
 
 test: setup-dev lint
 	$(BIN)/python -m pytest -q
+
+test-fast: setup-dev
+	$(BIN)/python -m pytest -q -m "not slow"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
