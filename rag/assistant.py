@@ -42,6 +42,7 @@ class Assistant:
         # wait: queue behind another writer instead of failing; on_wait hears whom it waits for
         self.settings, self.wait, self.on_wait = settings, wait, on_wait
         self._embedder = embedder
+        self._searcher: Searcher | None = None
         self.progress = progress
         self.store = IndexStore(settings.index_root)
 
@@ -67,14 +68,10 @@ class Assistant:
         return chunking_of(meta)
 
     def build(self, sources: list[str]) -> BuildReport:
-        report = self._builder(self._chunking()).build(sources)
-        self.__dict__.pop("searcher", None)
-        return report
+        return self._builder(self._chunking()).build(sources)
 
     def update(self) -> BuildReport:
-        report = self._builder(self._index_chunking()).update()
-        self.__dict__.pop("searcher", None)
-        return report
+        return self._builder(self._index_chunking()).update()
 
     @cached_property
     def profile(self) -> BotProfile:
@@ -111,12 +108,23 @@ class Assistant:
             generation.close()
 
     # ---- searching and answering --------------------------------------------------------------
-    @cached_property
+    @property
     def searcher(self) -> Searcher:
-        generation = self.store.open()
-        if self.settings.explicit & {"chunk_size", "chunk_overlap"}:
-            check_chunking(generation.meta, self._chunking())
-        return Searcher(generation, self.embedder)
+        """A searcher over the current generation. A build or update here or in another process (a
+        watcher, a second terminal, another server worker) makes a new generation current; the next
+        question opens it, at the cost of reading one small pointer file per question."""
+        current = self.store.current_folder()
+        if self._searcher is None or current != self._searcher.generation.folder:
+            generation = self.store.open()
+            if self.settings.explicit & {"chunk_size", "chunk_overlap"}:
+                check_chunking(generation.meta, self._chunking())
+            # The old searcher is dropped, not closed: a question still running in another thread may use it.
+            self._searcher = Searcher(generation, self.embedder)
+        return self._searcher
+
+    def generation_changed_at(self) -> str:
+        """When the generation in use was built (its `built_at`), or "" before the first search."""
+        return self._searcher.generation.meta.built_at if self._searcher is not None else ""
 
     def warm_up(self) -> None:
         """Open the index, load the embedding model and make the engine, before the first question."""

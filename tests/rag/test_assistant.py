@@ -1,0 +1,26 @@
+"""The Assistant facade on the fake embedder: it follows the index as other processes rebuild it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from index.embed import HashEmbedder
+from rag.assistant import Assistant
+from rag.config.settings import Settings
+
+
+def test_a_new_generation_is_used_without_a_restart(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Il faro di Genova si chiama Lanterna ed è alto 77 metri.\n", encoding="utf-8")
+    settings = Settings(home=tmp_path / "home", embedder="hash")
+    reader = Assistant(settings, embedder=HashEmbedder())
+    reader.build([str(docs)])
+    assert reader.summary() is not None and reader.search("Lanterna", 1)[0].chunk.path.endswith("a.txt")
+    first = reader.generation_changed_at()
+    # Another process (here another Assistant on the same index) rebuilds with a new file.
+    (docs / "b.txt").write_text("La torre di Pisa pende di quasi quattro gradi.\n", encoding="utf-8")
+    Assistant(settings, embedder=HashEmbedder()).build([str(docs)])
+    hit = reader.search("torre Pisa pende", 1)[0]  # the same reader, no restart
+    assert hit.chunk.path.endswith("b.txt")
+    assert reader.generation_changed_at() >= first and reader.searcher.generation.meta.n_files == 2
