@@ -24,7 +24,7 @@ from index.compat import Space, check_update, same_space
 from index.embed import Embedder, fingerprint
 from index.errors import IndexCorruptError, IndexMissingError, SourceError
 from index.ingest.loaders import load
-from index.ingest.sources import DEFAULT_MAX_BYTES, discover
+from index.ingest.sources import DEFAULT_MAX_BYTES, discover, resolve
 from index.lock import WriterLock
 from index.records import BuildReport, Chunk, Document, Skipped
 from index.store import Generation, IndexMeta, IndexStore
@@ -79,6 +79,7 @@ class Builder:
 
     def _run(self, sources: list[str], previous: Generation | None) -> BuildReport:
         began = time.perf_counter()
+        sources = resolve(sources)  # recorded absolute, so that an update works from any directory
         found, skipped = discover(sources, self.max_bytes)
         old = {f.path: f for f in previous.files()} if previous else {}
         entries: list[_Entry] = []

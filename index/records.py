@@ -12,13 +12,13 @@ class Document:
 
     path: str
     text: str
-    kind: str  # "txt", "md", "html" or "pdf"
+    kind: str  # "txt", "md", "html", "pdf", "docx", "pptx", "xlsx", "odt" or "epub"
     sha256: str
     size: int
     mtime: float
     lang: str = ""
     headings: tuple[tuple[int, str], ...] = ()  # (char offset, heading text), in order
-    page_starts: tuple[int, ...] = ()  # PDF only: char offset where each page begins
+    page_starts: tuple[int, ...] = ()  # where each page (slide, sheet, chapter) begins, for paged formats
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Chunk:
     heading: str
     text: str
     lang: str = ""
-    page: int | None = None  # 1-based, PDF only
+    page: int | None = None  # 1-based page, slide, sheet or chapter, for paged formats
 
     @property
     def key(self) -> str:
@@ -43,12 +43,26 @@ class Chunk:
 
     @property
     def location(self) -> str:
-        """`path:12-18`, or `path:p3` for a PDF page."""
-        if self.page is not None:
-            return f"{self.path}:p{self.page}"
+        """`path:12-18`; in the format's own terms: `path:p3` (a PDF page), `path:slide 3`, `path:chapter 3`,
+        `path:rows 4-9` (of the sheet the heading names), `path:¶12-14` (paragraphs of a document)."""
+        suffix = self.path.rsplit(".", 1)[-1].lower()
+        if self.page is not None and suffix in _PAGE_WORDS:
+            return f"{self.path}:{_PAGE_WORDS[suffix]}{self.page}"
+        one, many = _LINE_WORDS.get(suffix, ("", ""))
         if self.line_start == self.line_end:
-            return f"{self.path}:{self.line_start}"
-        return f"{self.path}:{self.line_start}-{self.line_end}"
+            return f"{self.path}:{one}{self.line_start}"
+        return f"{self.path}:{many}{self.line_start}-{self.line_end}"
+
+    def page_at(self, offset: int) -> int | None:
+        """The page (slide, chapter, sheet) of the character at document offset `offset` in this chunk:
+        its first page plus the page breaks (form feeds, `index.ingest.layout`) before it."""
+        if self.page is None:
+            return None
+        return self.page + self.text.count("\f", 0, max(0, offset - self.start))
+
+
+_PAGE_WORDS = {"pdf": "p", "pptx": "slide ", "epub": "chapter "}  # Chunk.page, named
+_LINE_WORDS = {"xlsx": ("row ", "rows "), "docx": ("¶", "¶"), "odt": ("¶", "¶")}  # lines: rows, paragraphs
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,18 @@
 
 Plain text and Markdown are decoded strictly as UTF-8 (never with errors ignored, which would
 silently change what we quote). HTML keeps only visible text. PDF keeps page boundaries so that a
-citation can name the page. A file that cannot be read becomes a `Skipped` with the reason.
+citation can name the page. Word, PowerPoint, Excel, OpenDocument text and EPUB files are zip
+containers: `zipsafe` vets them, then `office.py` and `epub.py` read them with their libraries. A
+file that cannot be read becomes a `Skipped` with the reason.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 
+from index.ingest.layout import PAGE_BREAK, Extracted
 from index.ingest.sources import Found
 from index.records import Document, Skipped
 from index.text.language import detect_language
@@ -28,6 +32,8 @@ def load(found: Found) -> Document | Skipped:
         return Skipped(found.name, "empty file")
     if found.kind == "pdf":
         result = _pdf(found, data)
+    elif found.kind in CONTAINERS:
+        result = _container(found)
     else:
         if b"\x00" in data:
             return Skipped(found.name, "binary file (contains NUL bytes)")
@@ -93,10 +99,50 @@ def _pdf(found: Found, data: bytes) -> tuple[str, list[tuple[int, str]], list[in
         return pages
     if not any(pages):
         return "PDF has no text layer (scanned?); run OCR on it first"
-    text, starts = "", []
+    text, starts = "", list[int]()
     for page_text in pages:
-        if text:
-            text += "\n\n"
+        if starts:
+            text += PAGE_BREAK
         starts.append(len(text))
         text += page_text
     return text, _headings(text, "txt"), starts
+
+
+# kind -> (what it is called in a reason, the reader's module and function)
+CONTAINERS = {"docx": ("Word document", "office", "docx"), "pptx": ("PowerPoint deck", "office", "pptx"),
+              "xlsx": ("Excel workbook", "office", "xlsx"), "odt": ("OpenDocument text", "office", "odt"),
+              "epub": ("EPUB book", "epub", "epub")}
+
+
+def _container(found: Found) -> Extracted | str:
+    """A zip-based format: vetted by `zipsafe`, then read by its library; any failure is a reason."""
+    import importlib
+
+    from index.ingest import zipsafe
+
+    what, module, function = CONTAINERS[found.kind]
+    reason = zipsafe.check(str(found.path), what)
+    if reason:
+        return reason
+    reader: Callable[[str], Extracted] = getattr(importlib.import_module(f"index.ingest.{module}"), function)
+    try:
+        return reader(str(found.path))
+    except _reader_errors() as exc:  # a file the library cannot make sense of: one skipped file, not a crash
+        return f"broken {what} ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''})"
+
+
+def _reader_errors() -> tuple[type[BaseException], ...]:
+    """What the format libraries raise on a broken or odd file (their own errors and the builtins they leak)."""
+    import zipfile
+    import zlib
+    from xml.parsers.expat import ExpatError
+
+    from docx.opc.exceptions import OpcError
+    from ebooklib.epub import EpubException
+    from lxml.etree import LxmlError
+    from openpyxl.utils.exceptions import InvalidFileException
+    from pptx.exc import PythonPptxError
+
+    return (OpcError, EpubException, LxmlError, InvalidFileException, PythonPptxError, ExpatError,
+            zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, TypeError, AttributeError, IndexError,
+            OSError, RuntimeError, RecursionError, AssertionError)

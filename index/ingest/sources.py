@@ -2,6 +2,10 @@
 
 Anything that cannot be indexed is reported as `Skipped` with a reason instead of stopping the
 build. Reading a file's contents is `loaders.py`'s job; this module only looks at names and stat.
+
+Paths are made absolute as they are found (`~` expanded, `..` folded, links kept as named), and
+`resolve` does the same to the sources an index records, so that `rag index update` and citations
+work from any directory, whichever one the build ran in.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from pathlib import Path
 from index.errors import SourceError
 from index.records import Skipped
 
-SUPPORTED = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf"}
+SUPPORTED = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf",
+             ".docx": "docx", ".pptx": "pptx", ".xlsx": "xlsx", ".odt": "odt", ".epub": "epub"}
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 _GLOB_CHARS = set("*?[")
 
@@ -58,11 +63,17 @@ def discover(inputs: Iterable[str], max_bytes: int = DEFAULT_MAX_BYTES) -> tuple
     return sorted(found.values(), key=lambda f: str(f.path)), skipped
 
 
+def resolve(inputs: Iterable[str]) -> list[str]:
+    """The sources as absolute paths or patterns, for an index to record (empty ones are left for
+    `discover` to refuse)."""
+    return [os.path.abspath(os.path.expanduser(raw)) if raw.strip() else raw for raw in inputs]
+
+
 def _expand(raw: str) -> Iterator[Path]:
-    """Yield the paths one user input names."""
+    """Yield the paths one user input names, absolute."""
     if not raw.strip():
         raise SourceError("an empty path was given; pass a file, folder or glob such as 'docs/**/*.md'")
-    path = Path(raw).expanduser()
+    path = Path(os.path.abspath(os.path.expanduser(raw)))
     if os.path.lexists(path):
         yield path
         return

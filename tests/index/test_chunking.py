@@ -65,3 +65,47 @@ def test_nearest_heading_and_pdf_pages() -> None:
     last = chunks[-1]
     assert last.heading == "Secondo" and last.page == 2
     assert chunks[0].heading == "Intro" and chunks[0].page == 1
+
+
+@settings(max_examples=10, deadline=None)
+@given(unit=st.sampled_from(["x", "parola ", "Una frase. ", "a\n", "é"]), size=st.integers(16, 64))
+def test_the_tokenizer_never_sees_a_long_text(unit: str, size: int) -> None:
+    """A tokenizer is slower than linear on one long string (a 20 MB line hung a build): no text longer than
+    MAX_CHARS_PER_TOKEN characters a token reaches it, and an unbroken string still becomes bounded chunks."""
+    from index.text.chunking import MAX_CHARS_PER_TOKEN
+
+    text = unit * (20_000 // len(unit))
+    seen: list[int] = []
+
+    def count(piece: str) -> int:
+        seen.append(len(piece))
+        return HashEmbedder().count_tokens(piece)
+
+    chunks = Chunker(ChunkSettings(size=size, overlap=size // 4), count).split(_doc(text))
+    assert max(seen) <= size * MAX_CHARS_PER_TOKEN
+    assert chunks and all(len(c.text) <= size * MAX_CHARS_PER_TOKEN for c in chunks)
+    assert all(text[c.start:c.end] == c.text for c in chunks)
+
+
+def test_slides_sheets_chapters_and_sections_are_chunked_apart() -> None:
+    """No chunk spans two slides (sheets, chapters) or two sections of an office document; a sheet's lines
+    are its rows, counted from the sheet's start."""
+    text = "Riga uno\nRiga due\n\n\fAltro foglio\n\nRiga tre"
+    sheet2 = text.index("Altro")
+    doc = Document(path="t.xlsx", text=text, kind="xlsx", sha256="0", size=1, mtime=0.0,
+                   headings=((0, "Uno"), (sheet2, "Due")), page_starts=(0, sheet2))
+    chunks = Chunker(ChunkSettings(size=200, overlap=0), HashEmbedder().count_tokens).split(doc)
+    assert [(c.heading, c.page, c.line_start, c.line_end) for c in chunks] == [("Uno", 1, 1, 2), ("Due", 2, 1, 3)]
+    assert chunks[1].location == "t.xlsx:rows 1-3"
+    body = "Titolo\nUn paragrafo.\nSezione\nAltro paragrafo."
+    docx = Document(path="t.docx", text=body, kind="docx", sha256="0", size=1, mtime=0.0,
+                    headings=((0, "Titolo"), (body.index("Sezione"), "Sezione")))
+    parts = Chunker(ChunkSettings(size=200, overlap=0), HashEmbedder().count_tokens).split(docx)
+    assert [(c.heading, c.location) for c in parts] == [("Titolo", "t.docx:¶1-2"), ("Sezione", "t.docx:¶3-4")]
+
+
+def test_a_quotes_page_counts_the_page_breaks_before_it() -> None:
+    text = "Pagina uno, fine.\n\n\fPagina due inizia qui."
+    doc = Document(path="t.pdf", text=text, kind="pdf", sha256="0", size=1, mtime=0.0, page_starts=(0, 20))
+    (chunk,) = Chunker(ChunkSettings(size=200, overlap=0), HashEmbedder().count_tokens).split(doc)
+    assert chunk.page == 1 and chunk.page_at(0) == 1 and chunk.page_at(text.index("due")) == 2

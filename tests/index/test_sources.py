@@ -95,3 +95,28 @@ def test_undecodable_name_does_not_crash(tmp_path: Path) -> None:
     found, skipped = discover([str(tmp_path)])
     assert len(found) == 1 and "\\xe9" in found[0].name
     assert not isinstance(load(found[0]), Skipped)
+
+
+def test_relative_sources_are_stored_resolved_and_update_from_anywhere(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from index.builder import Builder
+    from index.embed import HashEmbedder
+    from index.store import IndexStore
+    from index.text.chunking import ChunkSettings
+
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "docs").mkdir(parents=True)
+    elsewhere.mkdir()
+    (project / "docs" / "a.txt").write_text(GOOD)
+    monkeypatch.chdir(project)
+    found, _ = discover(["docs", "./docs/../docs/*.txt"])
+    assert [str(f.path) for f in found] == [str(project / "docs" / "a.txt")]
+    store = IndexStore(tmp_path / "idx")
+    builder = Builder(store, HashEmbedder(), ChunkSettings(size=32, overlap=0))
+    builder.build(["docs"])
+    assert store.open().meta.sources == [str(project / "docs")]
+    monkeypatch.chdir(elsewhere)
+    (project / "docs" / "b.txt").write_text("Un secondo file, aggiunto dopo la prima costruzione.\n")
+    report = builder.update()
+    assert report.files_indexed == 2 and report.files_reused == 1
+    assert {f.path for f in store.open().files()} == {str(project / "docs" / n) for n in ("a.txt", "b.txt")}
