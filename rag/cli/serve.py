@@ -1,41 +1,85 @@
-"""`rag serve`: a bot behind an OpenAI-compatible HTTP API (the app itself is `rag.server.app`)."""
+"""`rag serve`: publish bots over HTTP: the OpenAI-compatible API, the chat page and the widget (the
+app itself is `rag.server`)."""
 
 from __future__ import annotations
 
 import click
 
 from rag.cli import context
-from rag.server.app import MAX_CONCURRENT
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0 exposes it).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--api-key", envvar="RAG_SERVE_API_KEY", help="Require this bearer key (or $RAG_SERVE_API_KEY).")
-@click.option("--max-concurrent", default=MAX_CONCURRENT, show_default=True, type=click.IntRange(1, 64),
-              help="Answers in progress at once; more get 429.")
+@click.option("--max-concurrent", default=16, show_default=True, type=click.IntRange(1, 1024),
+              help="Answers in progress (running or waiting) per process; more get 429 with Retry-After.")
+@click.option("--threads", default=0, type=click.IntRange(0, 64),
+              help="Answers computed at once per process [default: one per core].")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes sharing the port and the index.")
+@click.option("--allow-origin", "origins", multiple=True, metavar="ORIGIN",
+              help="A web origin (https://example.org) whose pages may call the API and embed the widget; repeat.")
+@click.option("--all", "all_bots", is_flag=True, help="Serve every bot (the --bot one answers requests naming none).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, api_key: str | None, max_concurrent: int) -> None:
-    """Serve a bot (--bot, default 'default') over an OpenAI-compatible API.
+def serve(ctx: click.Context, host: str, port: int, api_key: str | None, max_concurrent: int, threads: int,
+          workers: int, origins: tuple[str, ...], all_bots: bool) -> None:
+    """Serve a bot (--bot, default 'default'): chat page at /, API at /v1.
 
     \b
-    Then, from any OpenAI client:
+    Then open http://127.0.0.1:8000/ in a browser, or from any OpenAI client:
       OpenAI(base_url="http://127.0.0.1:8000/v1", api_key="...").chat.completions.create(
           model="default", messages=[{"role": "user", "content": "Che cos'è Coze?"}])
+    `rag bot publish NAME` prints the widget snippet and more.
     """
-    from rag.server.app import BotServer
+    import os
+    import signal
 
-    assistant, progress = context.assistant(ctx, False)
+    from rag.config.bots import BotStore
+    from rag.config.settings import bundled_seeds
+    from rag.server.app import SPEC_ENV, Spec, build_service, make_app
+    from rag.server.run import LOOPBACK, bind
+    from rag.server.run import serve as run_server
+    from rag.server.service import ServerConfig
+
+    first, progress = context.assistant(ctx, False)
+    default = first.settings.bot
+    names = BotStore(first.settings.home, bundled_seeds()).names() if all_bots else [default]
     with progress:
-        assistant.ensure_index()
-    assistant.warm_up()  # load the model before the first request, not during it
-    name = assistant.settings.bot
-    server = BotServer((host, port), {name: assistant}, name, api_key or "", max_concurrent)
-    click.echo(f"Serving bot {name!r} on http://{host}:{server.server_address[1]}/v1"
-               + (" (API key required)" if api_key else "") + "; Ctrl+C stops.", err=True)
+        for name in names:  # build what has no index yet, once, before any worker starts
+            bot, _ = context.assistant(ctx, True, bot=name) if name != default else (first, None)
+            bot.ensure_index()
+    if host not in LOOPBACK and not api_key:
+        click.echo(f"rag: warning: serving on {host} without an API key: anyone who can reach this address can "
+                   "ask the bots; pass --api-key or set RAG_SERVE_API_KEY", err=True)
+    config = ServerConfig(api_key=api_key or "", max_concurrent=max_concurrent, threads=threads,
+                          allow_origins=tuple(origins))
+    spec = Spec({k: ctx.obj[k] for k in ("home", "model", "embedder")}, names, default, config, workers)
+    sock = bind(host, port)
+    app: object
+    if workers == 1:
+        app = make_app(build_service(spec) if len(names) > 1 else _single(first, spec))
+    else:
+        os.environ[SPEC_ENV] = spec.dumps()  # each worker builds its own app from it
+        app = "rag.server.app:from_environment"
+    where = f"http://{host if ':' not in host else f'[{host}]'}:{sock.getsockname()[1]}"
+    click.echo(f"Serving {', '.join(names)} on {where}/ (chat page) and {where}/v1 (API)"
+               + (" with an API key" if api_key else "") + (f", {workers} workers" if workers > 1 else "")
+               + "; Ctrl+C stops.", err=True)
+    # uvicorn re-raises the SIGTERM it handled once it has shut down gracefully: ignore that second one
+    signal.signal(signal.SIGTERM, lambda *_: None)
     try:
-        server.serve_forever()
+        run_server(app, sock, config.grace_s, workers)
     except KeyboardInterrupt:
-        click.echo("Stopped.", err=True)
+        pass
     finally:
-        server.server_close()
+        sock.close()
+    click.echo("Stopped.", err=True)
+
+
+def _single(assistant, spec):  # type: ignore[no-untyped-def]
+    """One bot in this process: the assistant already built (and its index checked) serves."""
+    from rag.server.service import Service
+
+    assistant.warm_up()
+    return Service({spec.default: assistant}, spec.default, spec.config)

@@ -1,154 +1,93 @@
-"""`rag serve`: a bot behind an OpenAI-compatible HTTP API, so any OpenAI client or chat UI can use it.
+"""The ASGI app that publishes bots: the OpenAI-compatible API, the web chat page and the widget.
 
-    GET  /health                 {"status": "ok", "bots": [...]}
-    GET  /v1/models              the bots, as models
-    POST /v1/chat/completions    the last user message is the question; streamed (SSE) or not
-
-Citations travel twice: as `[n]` in the text, and as structured data in an extra `citations`
-field (in the response, or in the last chunk of a stream). It binds to 127.0.0.1 unless told
-otherwise, can require an API key, caps request size and concurrent answers, and answers bad
-requests with 4xx JSON errors. Built on the standard library's threaded HTTP server; no click here:
-`rag.cli.serve` starts it.
+`make_app(service)` builds a Starlette app around a `Service` (the bots, one `Answering` pool, the
+`ServerConfig`); tests run it in uvicorn on 127.0.0.1 in a thread. `from_environment` builds the
+same app from a JSON spec in `$RAG_SERVE_SPEC`: it is the factory each `rag serve --workers N`
+process imports, so that every worker opens the bots itself (generations are read-only files; each
+worker's `Assistant` re-opens the current one per question, so a rebuild reaches every worker).
+No click here: `rag.cli.serve` starts it.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
-import threading
-import time
-import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-MAX_BODY = 256 * 1024
-MAX_CONCURRENT = 4
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from rag.server import api, web
+from rag.server.protocol import ApiError
+from rag.server.service import ServerConfig, Service
+
+SPEC_ENV = "RAG_SERVE_SPEC"
 
 
-class BotServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], assistants: dict[str, Any], default: str, api_key: str = "",
-                 max_concurrent: int = MAX_CONCURRENT) -> None:
-        super().__init__(address, Handler)
-        self.assistants, self.default, self.api_key = assistants, default, api_key
-        self.slots = threading.BoundedSemaphore(max_concurrent)
-        self.locks = {name: threading.Lock() for name in assistants}  # one answer at a time per bot
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    hint = "; try /, /bots/NAME, /v1/chat/completions, /v1/models or /health" if exc.status_code == 404 else ""
+    return JSONResponse(ApiError(exc.status_code, f"{exc.detail}: {request.method} {request.url.path}{hint}").body(),
+                        exc.status_code, headers=getattr(exc, "headers", None))
 
 
-class Handler(BaseHTTPRequestHandler):
-    server: BotServer
-    protocol_version = "HTTP/1.1"
+def make_app(service: Service) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        service.answering.close()
 
-    def log_message(self, *args: object) -> None:  # quiet; a request log would print questions
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        if self.path == "/health":
-            return self._json(200, {"status": "ok", "bots": sorted(self.server.assistants)})
-        if not self._authorised():
-            return None
-        if self.path == "/v1/models":
-            return self._json(200, {"object": "list", "data": [
-                {"id": name, "object": "model", "created": 0, "owned_by": "rag",
-                 "description": a.profile.description} for name, a in sorted(self.server.assistants.items())]})
-        return self._error(404, f"no route {self.path}; try /v1/chat/completions, /v1/models or /health")
-
-    def do_POST(self) -> None:  # noqa: N802
-        if self.path != "/v1/chat/completions":
-            return self._error(404, f"no route {self.path}; POST /v1/chat/completions")
-        if not self._authorised():
-            return None
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self.close_connection = True
-            return self._error(413, f"request body over {MAX_BODY} bytes")
-        try:
-            body = json.loads(self.rfile.read(length) or b"null")
-        except (ValueError, UnicodeDecodeError):
-            return self._error(400, "the body is not valid JSON")
-        problem = _check(body, self.server)
-        if problem:
-            return self._error(400, problem)
-        if not self.server.slots.acquire(blocking=False):
-            return self._error(429, "too many answers in progress; retry shortly", "rate_limit_error")
-        try:
-            self._answer(body)
-        finally:
-            self.server.slots.release()
-        return None
-
-    def _answer(self, body: dict[str, Any]) -> None:
-        from rag.engines import EngineError
-
-        asked = body.get("model")
-        name: str = asked if isinstance(asked, str) and asked in self.server.assistants else self.server.default
-        question = next(m["content"] for m in reversed(body["messages"]) if m.get("role") == "user")
-        assistant, cid, created = self.server.assistants[name], f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-        try:
-            with self.server.locks[name]:
-                answer = assistant.ask(question)
-        except EngineError as exc:
-            return self._error(502, str(exc), "engine_error")
-        citations = [c.to_json() for c in answer.citations]
-        extra = {"citations": citations, "abstained": answer.abstained, "support": answer.support}
-        if not body.get("stream"):
-            return self._json(200, {
-                "id": cid, "object": "chat.completion", "created": created, "model": name,
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": answer.text}}],
-                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}, **extra})
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
-
-        def event(delta: dict[str, str], finish: str | None = None, **more: Any) -> None:
-            chunk = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": name,
-                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **more}
-            self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
-            self.wfile.flush()
-
-        event({"role": "assistant", "content": ""})
-        for piece in answer.text.split(" "):
-            event({"content": piece + " "})
-        event({}, "stop", **extra)
-        self.wfile.write(b"data: [DONE]\n\n")
-
-    def _authorised(self) -> bool:
-        key = self.server.api_key
-        given = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if key and not hmac.compare_digest(given.encode(), key.encode()):
-            self._error(401, "missing or wrong API key", "invalid_request_error")
-            return False
-        return True
-
-    def _json(self, code: int, data: dict[str, Any]) -> None:
-        payload = json.dumps(data, ensure_ascii=False).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def _error(self, code: int, message: str, kind: str = "invalid_request_error") -> None:
-        self._json(code, {"error": {"message": message, "type": kind, "code": code}})
+    middleware = [Middleware(CORSMiddleware, allow_origins=list(service.config.allow_origins),
+                             allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
+                             max_age=600)] if service.config.allow_origins else []
+    routes = [Route("/health", api.health), Route("/v1/models", api.models),
+              Route("/v1/chat/completions", api.chat, methods=["POST"]), *web.routes()]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers={ApiError: api.api_error, HTTPException: _http_error})
+    app.state.service = service
+    return app
 
 
-def _check(body: Any, server: BotServer) -> str:
-    """What is wrong with a chat request, or "" when nothing is."""
-    if not isinstance(body, dict):
-        return "the body must be a JSON object"
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        return "'messages' must be a non-empty list"
-    if not all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in messages):
-        return "each message needs a string 'content'"
-    if not any(m.get("role") == "user" and m["content"].strip() for m in messages):
-        return "no user message with a question"
-    model = body.get("model")
-    if model is not None and not isinstance(model, str):
-        return "'model' must be a string"
-    return ""
+# ---- the worker processes' factory -------------------------------------------------------------
+@dataclass(frozen=True)
+class Spec:
+    """Everything a worker process needs to build the same app: the CLI's settings and the bots."""
+
+    settings: dict[str, Any]  # Settings.load overrides: home, model, embedder
+    bots: list[str]
+    default: str
+    config: ServerConfig = field(default_factory=ServerConfig)
+    workers: int = 1
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self))
+
+
+def build_service(spec: Spec) -> Service:
+    from rag.assistant import Assistant
+    from rag.config.settings import Settings
+
+    bots = {name: Assistant(Settings.load(**{**spec.settings, "bot": name})) for name in spec.bots}
+    for assistant in bots.values():
+        assistant.warm_up()  # the model loads before the first request, not during it
+    return Service(bots, spec.default, spec.config)
+
+
+def from_environment() -> Starlette:
+    raw = json.loads(os.environ[SPEC_ENV])
+    raw["config"]["allow_origins"] = tuple(raw["config"]["allow_origins"])
+    spec = Spec(raw["settings"], raw["bots"], raw["default"], ServerConfig(**raw["config"]), raw["workers"])
+    # N processes share the cores: each one's NumPy/BLAS gets its share, not all of them (oversubscribed,
+    # they slowed each other down)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(max(1, (os.cpu_count() or 1) // spec.workers))
+    return make_app(build_service(spec))

@@ -1,0 +1,172 @@
+"""Load on `rag serve`: 1, 8 and 32 concurrent clients asking squad_it_dev questions over loopback.
+
+Measures the server before the ASGI rewrite (`bench/old_server.py`, the standard library's threaded
+server with a per-bot lock) and today's (`rag serve --workers 2`), one after the other, on the same
+index and the same questions, in one command:
+
+    python bench/load.py            # about 5 minutes on 2 cores; writes bench/results/load.json
+
+Every request is a non-streamed chat completion; a client sends its next question when its answer
+has arrived. Each level is bounded twice: a number of questions and a deadline, and the clients
+stop by themselves at whichever comes first. Only 127.0.0.1 is ever addressed. An error is any
+reply but a 200 with an answer, or no reply within the client's timeout. The answers of the two
+servers to the same question are compared too (they share the Assistant, so they must agree).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+from common import RESULTS, ROOT, SQUAD_DOCS, SQUAD_QUESTIONS, machine, sample
+
+HOME = RESULTS / "tmp" / "load-home"
+BOT = "squad"
+LEVELS = {1: 16, 8: 64, 32: 96}  # concurrent clients: questions asked at that level
+DEADLINE_S = 120.0  # per level
+TIMEOUT_S = 60.0  # per request
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def ensure_bot() -> None:
+    if (HOME / "indexes" / BOT / "CURRENT").exists():
+        return
+    subprocess.run([sys.executable, "-m", "rag", "--home", str(HOME), "bot", "new", BOT, "-s", str(SQUAD_DOCS),
+                    "-d", "squad_it_dev", "-q"], check=True, cwd=ROOT, timeout=1800)
+
+
+def start(name: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    if name == "before":
+        cmd = [sys.executable, str(ROOT / "bench" / "old_server.py"), str(HOME), BOT, str(port)]
+    else:
+        cmd = [sys.executable, "-m", "rag", "--home", str(HOME), "--bot", BOT, "serve", "--port", str(port),
+               "--workers", str(workers), "--max-concurrent", "64"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{name} server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)  # polling a process that has no readiness signal but /health
+    proc.kill()
+    raise SystemExit(f"{name} server did not start within 300 s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def level(port: int, clients: int, questions: list[str]) -> dict[str, Any]:
+    """`clients` threads share the questions; each asks one at a time until none is left or the deadline."""
+    todo, lock = list(enumerate(questions)), threading.Lock()
+    latencies: list[float] = []
+    errors: list[str] = []
+    answers: dict[int, str] = {}
+    deadline = time.monotonic() + DEADLINE_S
+
+    def client() -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=TIMEOUT_S) as http:
+            while time.monotonic() < deadline:
+                with lock:
+                    if not todo:
+                        return
+                    i, question = todo.pop(0)
+                began = time.perf_counter()
+                try:
+                    reply = http.post("/v1/chat/completions", json={
+                        "model": BOT, "messages": [{"role": "user", "content": question}]})
+                    ok = reply.status_code == 200
+                    text = reply.json()["choices"][0]["message"]["content"] if ok else ""
+                except (httpx.HTTPError, ValueError, KeyError) as exc:
+                    ok, text, reply = False, "", exc  # type: ignore[assignment]
+                with lock:
+                    if ok:
+                        latencies.append(time.perf_counter() - began)
+                        answers[i] = text
+                    else:
+                        errors.append(str(getattr(reply, "status_code", reply)))
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        for future in [pool.submit(client) for _ in range(clients)]:
+            future.result()
+    wall = time.perf_counter() - began
+    q = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else [0.0] * 19
+    return {"clients": clients, "asked": len(latencies) + len(errors), "answered": len(latencies),
+            "errors": len(errors), "error_kinds": sorted(set(errors)), "wall_s": round(wall, 2),
+            "answers_per_s": round(len(latencies) / wall, 3), "p50_ms": round(statistics.median(latencies) * 1000)
+            if latencies else None, "p95_ms": round(q[18] * 1000) if latencies else None, "answers": answers}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2, help="rag serve --workers for today's server")
+    parser.add_argument("--out", type=Path, default=RESULTS / "load.json")
+    args = parser.parse_args()
+    ensure_bot()
+    pool = [q["question"] for q in sample([json.loads(line) for line in SQUAD_QUESTIONS.open()], 400)]
+    slices, at = {}, 0
+    for clients, count in LEVELS.items():  # each level its own questions, the same for both servers
+        slices[clients], at = pool[at:at + count], at + count
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for name in ("before", "after"):
+        port = free_port()
+        proc = start(name, port, args.workers)
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=TIMEOUT_S,  # one warm-up question
+                       json={"model": BOT, "messages": [{"role": "user", "content": pool[-1]}]})
+            runs[name] = [level(port, clients, slices[clients]) for clients in LEVELS]
+        finally:
+            stop(proc)
+        for row in runs[name]:
+            print(name, {k: v for k, v in row.items() if k != "answers"}, flush=True)
+    same = [runs["before"][i]["answers"][k] == v for i in range(len(LEVELS))
+            for k, v in runs["after"][i]["answers"].items() if k in runs["before"][i]["answers"]]
+    result = {"machine": machine(), "levels": LEVELS, "deadline_s": DEADLINE_S, "workers_after": args.workers,
+              "same_answers": f"{sum(same)} of {len(same)}",
+              "runs": {n: [{k: v for k, v in row.items() if k != "answers"} for row in rows]
+                       for n, rows in runs.items()}}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    print(table(result))
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = ["| server | clients | answered | errors | answers/s | p50 ms | p95 ms |", "|---|---|---|---|---|---|---|"]
+    for name, label in (("before", "before: http.server, per-bot lock"),
+                        ("after", f"now: uvicorn, --workers {result['workers_after']}")):
+        for row in result["runs"][name]:
+            lines.append(f"| {label} | {row['clients']} | {row['answered']} | {row['errors']} | "
+                         f"{row['answers_per_s']} | {row['p50_ms']} | {row['p95_ms']} |")
+    lines.append(f"\nSame answer from both servers: {result['same_answers']} questions.")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    main()
