@@ -22,9 +22,10 @@ class Citation:
 
     n: int
     hit: Hit
+    source_state: str = ""  # "", "changed since indexed" or "deleted": the file since it was indexed (rag.freshness)
 
     def to_json(self) -> dict[str, Any]:
-        return {"n": self.n, **passage_json(self.hit)}
+        return {"n": self.n, **passage_json(self.hit), "source_state": self.source_state or "current"}
 
 
 def passage_json(hit: Hit) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from rag.config.defaults import DEFAULT_BOT
 from rag.config.settings import Settings, bundled_seeds
 from rag.conversation import ChatSession
 from rag.engines import Engine, make_engine
+from rag.freshness import settle
 from rag.summary import IndexSummary, summarize
 
 __all__ = ["DEFAULT_MODEL", "Assistant", "BuildReport", "Embedder", "ProgressFactory"]
@@ -171,6 +172,8 @@ class Assistant:
         timings = {"retrieval": retrieved - began, **answer.timings}
         timings.setdefault("answer", time.perf_counter() - retrieved)
         answer = replace(answer, question=question if engine is not None else searched, timings=timings)
+        # the quote's page, and each cited file checked against the generation that answered
+        answer = settle(answer, self._searcher.generation if self._searcher is not None else None)
         if self.profile.citation_style == "list" and not answer.abstained:  # sources listed below only
             answer = replace(answer, text=" ".join(s.text for s in answer.sentences))
         if session is not None:

@@ -59,6 +59,12 @@ class Generation:
         return [FileRecord(*r) for r in self._db.execute(
             "SELECT path, sha256, size, mtime, kind, lang, n_chunks FROM files ORDER BY path")]
 
+    def file(self, path: str) -> FileRecord | None:
+        """The record of one indexed file, or None."""
+        row = self._db.execute("SELECT path, sha256, size, mtime, kind, lang, n_chunks FROM files WHERE path = ?",
+                               (path,)).fetchone()
+        return FileRecord(*row) if row else None
+
     def vectors(self) -> np.ndarray:
         vectors = np.load(self.folder / "vectors.npy", allow_pickle=False, mmap_mode="r")
         if vectors.shape != (self.meta.n_chunks, self.meta.dim):

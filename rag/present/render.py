@@ -88,7 +88,7 @@ def answer_text(answer: Answer, bold: bool = False, streamed: bool = False) -> s
         chunk = cit.hit.chunk
         spans = [s.char_span for s in answer.sentences if cit.n in s.citations and s.char_span]
         focus = (spans[0][0] - chunk.start, spans[0][1] - chunk.start) if spans else None
-        lines.append(f"[{cit.n}] {_where(cit.hit)}")
+        lines.append(f"[{cit.n}] {_where(cit.hit)}" + (f"  ({cit.source_state})" if cit.source_state else ""))
         lines.append(_quote(chunk.text, focus=focus, bold=bold))
     return "\n".join(lines)
 

@@ -41,3 +41,21 @@ def test_pdf_without_text_or_broken_is_skipped(tmp_path: Path) -> None:
     results = {Path(f.path).name: load(f) for f in discover([str(tmp_path)])[0]}
     assert isinstance(results["blank.pdf"], Skipped) and "no text layer" in results["blank.pdf"].reason
     assert isinstance(results["broken.pdf"], Skipped)
+
+
+def test_a_pdf_citation_gives_the_page_of_the_quoted_sentence(tmp_path: Path) -> None:
+    """Both pages fit one passage; the answer quotes page 2, so the citation says p2 (it said p1)."""
+    from rag.assistant import Assistant
+    from rag.config.settings import Settings
+
+    pdf = tmp_path / "docs" / "report.pdf"
+    pdf.parent.mkdir()
+    pdf.write_bytes(make_pdf(["Il primo capitolo parla di gatti e di cani domestici.",
+                              "Il secondo capitolo descrive il chip Ascend 910B di Huawei."]))
+    assistant = Assistant(Settings(home=tmp_path / "home", embedder="hash", min_confidence=0.0),
+                          embedder=HashEmbedder())
+    assistant.build([str(pdf.parent)])
+    assert assistant.searcher.generation.meta.n_chunks == 1
+    answer = assistant.ask("Quale chip descrive il secondo capitolo?")
+    assert not answer.abstained and "910B" in answer.text
+    assert answer.citations[0].hit.chunk.location.endswith(":p2")

@@ -9,7 +9,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from rag.answer import Answer
+from rag.answer import Answer, Citation
 from rag.answerers.verify import PARTIAL, SUPPORTED, UNSUPPORTED
 from rag.present.terminal import safe
 from tui.format import cited_spans, passage, scores, where
@@ -48,8 +48,8 @@ class SourcesPane(Vertical):
         self.answer = answer
         options = self.query_one("#citations", OptionList)
         options.clear_options()
-        options.add_options([Option(Text(f"[{c.n}] {where(c.hit)}", no_wrap=True, overflow="ellipsis"), id=str(c.n))
-                             for c in answer.citations])
+        options.add_options([Option(Text(f"[{c.n}] {where(c.hit)}{_state(c)}", no_wrap=True, overflow="ellipsis"),
+                                    id=str(c.n)) for c in answer.citations])
         if answer.citations:
             self.select(n or answer.citations[0].n)
         else:
@@ -82,7 +82,7 @@ class SourcesPane(Vertical):
                 meta.append(f"\n{mark} {sentence.support}{'' if sentence.citations else ', cites nothing'}: ")
                 meta.append(_short(sentence.text), style="italic")
         spans = cited_spans(self.answer, n)
-        self._detail(Text(f"[{n}] {where(cit.hit)}"), meta, passage(cit.hit.chunk.text, spans))
+        self._detail(Text(f"[{n}] {where(cit.hit)}{_state(cit)}"), meta, passage(cit.hit.chunk.text, spans))
         return True
 
     def _detail(self, head: Text, meta: Text, body: Text) -> None:
@@ -102,6 +102,11 @@ class SourcesPane(Vertical):
     def passage_spans(self) -> list[tuple[int, int]]:
         """Where the passage shown is highlighted (the sentences the answer cites)."""
         return [(s.start, s.end) for s in self._passage.spans]
+
+
+def _state(cit: Citation) -> str:
+    """`  (changed since indexed)` or `  (deleted)` when the cited file moved on since it was indexed."""
+    return f"  ({cit.source_state})" if cit.source_state else ""
 
 
 def _short(text: str, limit: int = 90) -> str:
