@@ -35,6 +35,14 @@ class Turn:
 class ChatSession:
     turns: list[Turn] = field(default_factory=list)
 
+    def looks_like_follow_up(self, question: str) -> bool:
+        """Short, or opening with "and"/"e", or leaning on a pronoun: it needs the previous turn."""
+        return bool(self.turns) and (bool(_FOLLOW_UP.search(question)) or len(question.split()) <= 4)
+
+    def with_context(self, question: str) -> str:
+        """The question searched together with the previous turn's standalone question."""
+        return f"{self.turns[-1].standalone} {question}" if self.turns else question
+
     def standalone(self, question: str, rewrite: Callable[[str], str] | None = None) -> str:
         """The question as it should be searched, given the turns so far."""
         if not self.turns:
@@ -44,9 +52,7 @@ class ChatSession:
             rewritten = rewrite(REWRITE_PROMPT.format(history=history, question=question)).strip()
             first_line = rewritten.splitlines()[0].strip() if rewritten else ""
             return first_line or question
-        if _FOLLOW_UP.search(question) or len(question.split()) <= 4:
-            return f"{self.turns[-1].standalone} {question}"
-        return question
+        return self.with_context(question) if self.looks_like_follow_up(question) else question
 
     def add(self, question: str, standalone: str, answer: str) -> None:
         self.turns.append(Turn(question, standalone, answer))

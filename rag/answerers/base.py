@@ -27,11 +27,12 @@ class Corpus(Protocol):
 class Retrieval:
     """A question as it was searched, and what the search found."""
 
-    question: str  # standalone: a follow-up is already rewritten with the conversation
+    question: str  # as searched: a follow-up is already made standalone with the conversation
     hits: list[Hit]
-    vector: np.ndarray  # the question's embedding
+    vector: np.ndarray  # the searched question's embedding
     corpus: Corpus
     embed: Embed  # the index's embedding model, for sentences and checks
+    focus: str = ""  # what the answer must cover, when not the whole searched text: a follow-up's own words
 
 
 class Answerer(Protocol):

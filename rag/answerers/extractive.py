@@ -236,7 +236,7 @@ class ExtractiveAnswerer:
 
     def answer(self, retrieval: Retrieval, on_token: OnToken | None = None) -> Answer:
         question, hits = retrieval.question, retrieval.hits
-        cands = candidates(question, hits, retrieval.corpus, retrieval.vector, retrieval.embed)
+        cands = candidates(retrieval.focus or question, hits, retrieval.corpus, retrieval.vector, retrieval.embed)
         chosen = choose(cands)
         conf = max((c.confidence for c in cands), default=0.0)
         if not chosen or conf < self.threshold:
