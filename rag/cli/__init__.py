@@ -51,9 +51,11 @@ def _add_commands() -> None:
     from rag.cli.eval import eval_cmd
     from rag.cli.index import index
     from rag.cli.serve import serve
+    from rag.cli.watch import watch
 
     for command in (ask, search, index, eval_cmd, bot, serve):
         cli.add_command(command)
+    index.add_command(watch)  # `rag index watch` lives in its own module
 
 
 def _add_plugin_commands() -> None:
