@@ -58,6 +58,7 @@ def _say(error: RagError | OSError) -> str:
 
 
 T = TypeVar("T")
+INDEX_CHECK_S = 2.0  # how often the chat looks for a new generation of the index (one small file read)
 
 
 class ChatApp(App[None]):
@@ -82,6 +83,7 @@ class ChatApp(App[None]):
         self.ready = False  # the engine is warm: the next answer needs no model load
         self.last_report: BuildReport | None = None  # of the last build or update from the chat (None: it failed)
         self.index_runs = 0
+        self.index_changes = 0  # new generations seen while the chat is open (the status bar then says when)
 
     @property
     def assistant(self) -> Assistant:
@@ -99,6 +101,8 @@ class ChatApp(App[None]):
 
     async def on_mount(self) -> None:
         self.controller.report_progress(self.query_one(IndexProgress).report)
+        self.controller.index_changed()  # note the generation in use now
+        self.set_interval(INDEX_CHECK_S, self._check_index)
         self._load_holdings()
         await self.query_one(ChatPane).restart(self.held, self.profile)
         self._start()
@@ -123,10 +127,22 @@ class ChatApp(App[None]):
             self.held = None
             self.notify(_say(exc), title="Index", severity="error")
 
+    def _check_index(self) -> None:
+        """A new generation of the index (a `rag index watch`, another terminal, F5 here) is used from the next
+        question on; say so, and show what it holds and when it was made."""
+        if not self.controller.index_changed():
+            return
+        self.index_changes += 1
+        self._load_holdings()
+        if self.held is not None:
+            self.notify(f"The index changed: {self.held.files} file(s), {self.held.chunks} passages; the next "
+                        "answer uses it.", title="Index")
+        self._set_state(self.state)
+
     def _set_state(self, state: str) -> None:
         self.state = state
         bot, model = self.settings.bot, self.settings.model or DEFAULT_MODEL
-        self.status_line = status_line(bot, self.controller.label, model, self.held, state)
+        self.status_line = status_line(bot, self.controller.label, model, self.held, state, self.index_changes > 0)
         self.query_one(StatusBar).show(self.status_line)
 
     # ---- answering ----------------------------------------------------------------------------

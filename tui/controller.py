@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from rag.answer import Answer
@@ -25,6 +26,7 @@ from rag.config.bots import BotProfile
 from rag.config.settings import Settings
 from rag.conversation import ChatSession
 from rag.engines import EXTRACTIVE
+from rag.errors import RagError
 from rag.summary import IndexSummary
 from tui.format import StreamEscaper, answer_fragments
 
@@ -36,6 +38,7 @@ class Controller:
         self.overrides = dict(overrides or {})  # the flags the chat was started with: a bot switch keeps them
         self.lock = threading.Lock()
         self.model = assistant.settings.llm_model  # the generative engine's model, known for sure once warm
+        self._generation: Path | None = None  # the index generation last seen current (index_changed)
 
     # ---- what is in use -----------------------------------------------------------------------
     @property
@@ -101,6 +104,19 @@ class Controller:
             assistant = Assistant(settings, embedder=old.embedder, progress=old.progress, wait=old.wait)
             assistant.profile  # noqa: B018 -- a broken profile fails here, not at the first question
             self.assistant, self.session, self.model = assistant, ChatSession(), settings.llm_model
+            self._generation = None  # another bot's index: not a change of this one
+
+    def index_changed(self) -> bool:
+        """Whether another generation of the bot's index became current since the last call (built by a
+        watcher, another terminal or this chat); the first call only notes the current one. One small
+        file read: the chat asks every few seconds. The next answer uses the new generation anyway."""
+        try:
+            current = self.assistant.store.current_folder()
+        except RagError:
+            return False
+        changed = self._generation is not None and current != self._generation
+        self._generation = current
+        return changed
 
     def report_progress(self, progress: ProgressFactory) -> None:
         """Where indexing reports its stages (a bot or engine switch keeps it)."""
