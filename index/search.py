@@ -31,6 +31,8 @@ from index.embed import Embedder
 from index.errors import IndexCorruptError
 from index.records import Hit
 from index.store import Generation
+from index.text.frequency import FOLDER as FREQUENCIES
+from index.text.frequency import Frequencies
 
 if TYPE_CHECKING:  # BM25 (bm25s, scipy) loads with the first Searcher, not with this module
     from index.lexical import FileIndex, LexicalIndex
@@ -52,6 +54,7 @@ class Searcher:
         self.generation, self.embedder = generation, embedder
         self.langs = set(meta.languages)
         self.dense_weight = dense_weight
+        self._frequencies = Frequencies(generation.folder / FREQUENCIES)
         from index.lexical import LexicalIndex
 
         try:
@@ -69,6 +72,10 @@ class Searcher:
     def idf(self, term: str) -> float:
         """How rare a term (a stem) is in this index, as BM25 weighs it; 0 for a term it lacks."""
         return self._lexical.idf(term)
+
+    def zipf(self, word: str, lang: str) -> float:
+        """How common a word is in general in `lang` (Zipf scale), from the table stored at build time."""
+        return self._frequencies.zipf(word, lang)
 
     @cached_property
     def files(self) -> FileIndex:

@@ -25,6 +25,8 @@ from index.errors import IndexWriteError
 from index.records import Chunk, Document
 from index.store.manifest import fsync_dir, fsync_tree, write_manifest
 from index.store.meta import IndexMeta
+from index.text.frequency import FOLDER as FREQUENCIES
+from index.text.frequency import write_tables
 
 _SCHEMA = """
 CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT, size INTEGER, mtime REAL, kind TEXT, lang TEXT,
@@ -59,6 +61,8 @@ def write_generation(root: Path, meta: IndexMeta, docs: Sequence[tuple[Document,
         LexicalIndex.build(terms).save(tmp / "lexical")
         file_number = {d.path: n for n, (d, _) in enumerate(docs)}
         FileIndex.build(terms, [file_number[c.path] for c in chunks]).save(tmp / "files")
+        # What the answerer weighs question words by, so that a question never loads wordfreq.
+        write_tables(tmp / FREQUENCIES, [*meta.languages, "en"])
         (tmp / "meta.json").write_text(json.dumps(asdict(meta), indent=2, ensure_ascii=False))
         write_manifest(tmp)
         fsync_tree(tmp)

@@ -22,6 +22,8 @@ class Corpus(Protocol):
 
     def idf(self, term: str) -> float: ...
 
+    def zipf(self, word: str, lang: str) -> float: ...
+
 
 @dataclass(frozen=True)
 class Retrieval:

@@ -100,9 +100,10 @@ class QuestionTerms:
     """The content words of a question, each with its stems in the corpus languages and a weight.
 
     A word's weight is how informative it is in the question's language, from general word
-    frequencies (wordfreq's Zipf scale): a name or a rare term weighs up to 7, "anno" or "year" about
-    1.5. General frequencies rather than the corpus's own IDF keep the weights, and so the
-    abstention threshold, stable from a one-page corpus to a large one.
+    frequencies (wordfreq's Zipf scale, stored with the index: `index.text.frequency`): a name or a
+    rare term weighs up to 7, "anno" or "year" about 1.5. General frequencies rather than the
+    corpus's own IDF keep the weights, and so the abstention threshold, stable from a one-page
+    corpus to a large one.
     """
 
     def __init__(self, question: str, corpus: Corpus) -> None:
@@ -126,7 +127,7 @@ class QuestionTerms:
             seen.add(word)
             stems = {word} | {s.stemWord(word) for s in stemmers}
             in_corpus = any(idf(stem) > 0 for stem in stems)
-            weight = 0.0 if self.cross_lingual and not in_corpus else informativeness(word, weigh_in)
+            weight = 0.0 if self.cross_lingual and not in_corpus else informativeness(corpus.zipf(word, weigh_in))
             self.words.append((stems, weight))
             self.corpus_weights.append(max(idf(stem) for stem in stems))
         self.total = sum(weight for _, weight in self.words)
@@ -144,14 +145,8 @@ class QuestionTerms:
                    if stems & sentence_terms) / self.corpus_total
 
 
-def informativeness(word: str, lang: str) -> float:
+def informativeness(zipf: float) -> float:
     """7 minus the word's Zipf frequency (0 for unknown words), floored at 0.5."""
-    from wordfreq import zipf_frequency
-
-    try:
-        zipf = zipf_frequency(word, lang)
-    except LookupError:  # a language wordfreq does not cover
-        zipf = 0.0
     return max(0.5, 7.0 - zipf)
 
 

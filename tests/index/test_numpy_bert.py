@@ -100,14 +100,15 @@ def test_answers_are_the_same_with_and_without_torch(tmp_path: Path, torch_embed
 
 
 def test_one_off_ask_does_not_import_torch(tmp_path: Path) -> None:
-    """A fresh `rag ask` on an existing index answers without importing torch or sentence-transformers."""
+    """A fresh `rag ask` on an existing index answers without importing torch, sentence-transformers or
+    wordfreq (its word frequencies are stored with the index), nor the web server."""
     env = {"RAG_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
     build = subprocess.run([sys.executable, "-m", "rag", "index", "build", str(SEEDS)], env=env, cwd=ROOT,
                            capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr
     probe = ("import sys, runpy; sys.argv = ['rag', 'ask', '--json', 'Quanti chip ha ordinato ByteDance?']\n"
              "try:\n    runpy.run_module('rag', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-             "heavy = ('torch', 'sentence_transformers', 'transformers')\n"
+             "heavy = ('torch', 'sentence_transformers', 'transformers', 'wordfreq', 'starlette', 'uvicorn')\n"
              "print('HEAVY', sorted(m for m in heavy if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True,
                           timeout=600)
