@@ -6,25 +6,33 @@ are embedded, by `build` and `update` alike: a chunk whose text the current gene
 holds (with the same model) takes its vector from there, so appending a paragraph re-embeds a chunk
 or two, not the file; then the embedding cache (index/cache.py) gives back the work of an
 interrupted run, so re-running a killed build resumes it. What the model embeds is saved to the
-cache batch by batch, and the cache is deleted once the new generation is written.
+cache batch by batch, and the cache is deleted once the new generation is written; a Ctrl-C or
+SIGTERM while embedding lets the batch in progress finish and be saved first (`index.interrupt`).
+
+A bot's index is never replaced by one of other sources behind the user's back: which sources a
+build with none named means is decided under the writer lock (`build` takes a function for that),
+and `build_first` builds only into a folder that has never held an index nor a build's journal.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
-from index.cache import EmbeddingCache, remove_cache, text_key
+from index.cache import CACHE_NAME, EmbeddingCache, begin_run, pending_rows, pending_sources, remove_cache, text_key
 from index.compat import Space, check_update, same_space
 from index.embed import Embedder, fingerprint
-from index.errors import IndexCorruptError, IndexMissingError, SourceError
+from index.errors import Fix, IndexCorruptError, IndexMissingError, SourceError
 from index.ingest.loaders import load
 from index.ingest.sources import DEFAULT_MAX_BYTES, discover, resolve
+from index.interrupt import FinishBatch
 from index.lock import WriterLock
 from index.records import BuildReport, Chunk, Document, Skipped
 from index.store import Generation, IndexMeta, IndexStore
@@ -33,11 +41,41 @@ from index.text.language import UNKNOWN, terms
 
 # progress(label, total) returns a function to call with each step's size.
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
+Sources = Sequence[str] | Callable[[], Sequence[str]]  # paths, or a function naming them under the lock
 CACHE_BATCH = 128  # texts embedded between two cache commits: what a kill can lose (~5 s on 2 cores)
 
 
 def _no_progress(label: str, total: int) -> Callable[[int], None]:
     return lambda n: None
+
+
+def has_history(root: Path) -> bool:
+    """Whether `root` holds an index, what is left of one, or the journal of a build (running or not)."""
+    if not root.is_dir():
+        return False
+    return any(p.name in ("CURRENT", CACHE_NAME) or p.name.startswith(("gen-", "tmp-")) for p in root.iterdir())
+
+
+def recorded_sources(store: IndexStore) -> list[str] | None:
+    """The sources an index recorded, read even when the index is damaged: those of the current
+    generation, else of the newest one left, else of an interrupted build's journal; None if none."""
+    root = store.root
+    folders: list[Path] = []
+    try:
+        current = store.current_folder()
+        folders += [current] if current is not None else []
+    except IndexCorruptError:
+        pass
+    if root.is_dir():
+        folders += sorted((p for p in root.iterdir() if p.name.startswith("gen-")), reverse=True)
+    for folder in folders:
+        try:
+            sources = json.loads((folder / "meta.json").read_text(encoding="utf-8")).get("sources")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(sources, list) and sources and all(isinstance(s, str) for s in sources):
+            return sources
+    return pending_sources(root) or None
 
 
 @dataclass
@@ -51,10 +89,12 @@ class _Entry:
 class Builder:
     def __init__(self, store: IndexStore, embedder: Embedder, chunking: ChunkSettings,
                  max_bytes: int = DEFAULT_MAX_BYTES, progress: ProgressFactory | None = None,
-                 wait: bool = False, on_wait: Callable[[str], None] | None = None) -> None:
+                 wait: bool = False, on_wait: Callable[[str], None] | None = None,
+                 on_interrupt: Callable[[str], None] | None = None) -> None:
         chunking.check(embedder.max_tokens)
         self.store, self.embedder, self.chunking = store, embedder, chunking
         self.max_bytes, self.wait, self.on_wait = max_bytes, wait, on_wait
+        self.on_interrupt = on_interrupt  # told when a signal will stop the build after the batch in progress
         self.progress = progress or _no_progress
 
     @cached_property
@@ -62,10 +102,30 @@ class Builder:
         """The embedder's fingerprint, computed once per builder (it embeds a sentence)."""
         return fingerprint(self.embedder)
 
-    def build(self, sources: Sequence[str]) -> BuildReport:
-        """Index `sources` from scratch; the previous index stays current until this one is complete."""
+    def build(self, sources: Sources) -> BuildReport:
+        """Index `sources` from scratch; the previous index stays current until this one is complete.
+
+        `sources` may be a function, called once the writer lock is held: "the bot's sources" are
+        then those recorded by whatever build ran before this one, not by what was there when it waited.
+        """
         with WriterLock(self.store.root, self.wait, self.on_wait):
-            return self._run(list(sources), previous=None)
+            return self._run(list(sources() if callable(sources) else sources), previous=None)
+
+    def build_first(self, sources: Callable[[], Sequence[str]]) -> BuildReport | None:
+        """Build the first index of a folder that has none: None when an index exists (maybe made by the
+        build this call waited for). A folder with a build's journal or a damaged index is not built
+        over: that is reported (IndexMissingError; IndexCorruptError for a damaged one), and nothing
+        is changed."""
+        with WriterLock(self.store.root, True, self.on_wait):
+            if self.store.exists():  # raises IndexCorruptError for a CURRENT that points nowhere
+                return None
+            if has_history(self.store.root):
+                pending = pending_sources(self.store.root)
+                what = f"of {' '.join(pending)} " if pending else ""
+                raise IndexMissingError(f"no index yet: an interrupted build {what}is waiting in {self.store.root} "
+                                        f"({pending_rows(self.store.root)} vectors saved); it was left as it is",
+                                        Fix.REBUILD)
+            return self._run(list(sources()), previous=None)
 
     def update(self) -> BuildReport:
         """Rescan the sources of the current index, re-embedding only what changed."""
@@ -80,6 +140,7 @@ class Builder:
     def _run(self, sources: list[str], previous: Generation | None) -> BuildReport:
         began = time.perf_counter()
         sources = resolve(sources)  # recorded absolute, so that an update works from any directory
+        begin_run(self.store.root, sources)
         found, skipped = discover(sources, self.max_bytes)
         old = {f.path: f for f in previous.files()} if previous else {}
         entries: list[_Entry] = []
@@ -108,7 +169,7 @@ class Builder:
             raise SourceError(f"nothing to index in {' '.join(sources)}" + (f" ({reasons})" if reasons else "")
                               + "; the current index was left unchanged")
         probe = self.probe
-        embedded, resumed, notes = self._embed([e for e in entries if e.vectors is None], previous, probe)
+        embedded, resumed, notes = self._embed([e for e in entries if e.vectors is None], previous, probe, sources)
         chunks = [c for e in entries for c in e.chunks]
         vectors = np.concatenate([e.vectors for e in entries if e.vectors is not None and len(e.vectors)]
                                  or [np.zeros((0, self.embedder.dim), np.float32)])
@@ -131,8 +192,8 @@ class Builder:
             chunks_reused=len(chunks) - embedded, chunks_resumed=resumed, notes=tuple(notes),
         )
 
-    def _embed(self, entries: list[_Entry], previous: Generation | None,
-               probe: list[float]) -> tuple[int, int, list[str]]:
+    def _embed(self, entries: list[_Entry], previous: Generation | None, probe: list[float],
+               sources: list[str]) -> tuple[int, int, list[str]]:
         """Give each entry its vectors: from the current generation where a chunk's text is there, then
         from the cache, and embed the rest (each text once), saving each batch to the cache as it is made.
 
@@ -147,18 +208,27 @@ class Builder:
         keys = [text_key(t) for t in texts]
         wanted = set(keys)
         found = self._from_index(previous, wanted, probe)
-        cache = EmbeddingCache(self.store.root, Space.of(self.embedder, probe))
+        cache = EmbeddingCache(self.store.root, Space.of(self.embedder, probe), sources)
         try:
-            cache.keep_only(wanted)  # rows of earlier runs on other sources go, so the file stays small
-            cached = cache.get([k for k in wanted if k not in found])
-            found.update(cached)
-            todo = list({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
-            advance = self.progress("embedding", len(todo)) if todo else None
-            for i in range(0, len(todo), CACHE_BATCH):
-                batch_keys, batch_texts = zip(*todo[i:i + CACHE_BATCH], strict=True)
-                made = self.embedder.embed(list(batch_texts), progress=advance)
-                cache.put(zip(batch_keys, made, strict=True))
-                found.update(zip(batch_keys, made, strict=True))
+            with FinishBatch(self.on_interrupt) as stop:
+                # rows of earlier runs on other sources go, so the file stays small
+                dropped = cache.keep_only(wanted)
+                if dropped:
+                    cache.notes.append(f"{dropped} saved vector(s) of an earlier, interrupted build of other "
+                                       "files were dropped")
+                cached = cache.get([k for k in wanted if k not in found])
+                found.update(cached)
+                todo = list({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
+                advance = self.progress("embedding", len(todo)) if todo else None
+                saved = len(cached)
+                stop.check(saved)
+                for i in range(0, len(todo), CACHE_BATCH):
+                    batch_keys, batch_texts = zip(*todo[i:i + CACHE_BATCH], strict=True)
+                    made = self.embedder.embed(list(batch_texts), progress=advance)
+                    cache.put(zip(batch_keys, made, strict=True))
+                    found.update(zip(batch_keys, made, strict=True))
+                    saved += len(batch_keys)
+                    stop.check(saved)
         finally:
             cache.close()
         offset = 0

@@ -1,12 +1,17 @@
 """A journal of embedding work in progress, so that an interrupted build resumes instead of restarting.
 
-    <root>/embeddings.sqlite   vectors keyed by the SHA-256 of the chunk text, for one embedder
+    <root>/embeddings.sqlite   vectors keyed by the SHA-256 of the chunk text, for one embedder,
+                               and the sources of the run that made them
 
-A build writes each batch of vectors here as the model produces it, one commit per batch, so a
-kill (Ctrl-C, SIGKILL, power loss) loses at most one batch, and a re-run embeds only the chunks it
-does not find. Once a generation is written its vectors live in it, so the builder deletes the
-file: the cache holds the work of one unfinished build, never a second copy of the index, and a
-run first drops the rows it does not need, so killed builds of changing sources cannot pile up.
+A build records its sources here before it reads a file (`begin_run`), so that a bot whose first
+build was interrupted is known to have one waiting, and with what: no other command builds over it,
+and `rag index build` with no paths resumes it. Then it writes each batch of vectors here as the
+model produces it, one commit per batch, so a SIGKILL or a power loss loses at most the batch in
+progress (a Ctrl-C or SIGTERM not even that: `index.interrupt`), and a re-run embeds only the
+chunks it does not find. Once a generation is written its vectors live in it, so the builder
+deletes the file: the cache holds the work of one unfinished build, never a second copy of the
+index, and a run first drops the rows it does not need (saying so in its report), so killed builds
+of changing sources cannot pile up.
 
 It is only a cache, so it can always be thrown away: a file SQLite cannot read is replaced by an
 empty one, a row whose checksum fails is embedded again, a cache made by another model (name,
@@ -34,6 +39,7 @@ CREATE TABLE IF NOT EXISTS embedder (id INTEGER PRIMARY KEY CHECK (id = 0), mode
                                      probe TEXT);
 CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL, crc INTEGER NOT NULL)
     WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run (id INTEGER PRIMARY KEY CHECK (id = 0), sources TEXT NOT NULL);
 """
 _IN_BATCH = 500  # keys per SELECT ... IN (...), under SQLite's limit on bound parameters
 
@@ -56,6 +62,47 @@ def pending_rows(root: Path) -> int:
         return 0
 
 
+def begin_run(root: Path, sources: Sequence[str]) -> None:
+    """Record that a build of `sources` has begun in `root` (callers hold the writer lock).
+
+    A journal that cannot be written is left to `EmbeddingCache`, which replaces a damaged one (and
+    records the sources again) or reports a disk that refuses, once embedding begins.
+    """
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(root / CACHE_NAME)
+        try:
+            _record(db, sources)
+        finally:
+            db.close()
+    except (sqlite3.DatabaseError, OSError):
+        return
+
+
+def _record(db: sqlite3.Connection, sources: Sequence[str]) -> None:
+    db.executescript(_SCHEMA)
+    db.execute("INSERT OR REPLACE INTO run VALUES (0, ?)", (json.dumps(list(sources)),))
+    db.commit()
+
+
+def pending_sources(root: Path) -> list[str] | None:
+    """The sources of the interrupted (or running) build whose journal is in `root`; None when there
+    is no journal, [] when there is one whose sources cannot be read (an older or damaged file)."""
+    path = root / CACHE_NAME
+    if not path.exists():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            row = db.execute("SELECT sources FROM run").fetchone()
+        finally:
+            db.close()
+        sources = json.loads(row[0]) if row else []
+        return [str(s) for s in sources] if isinstance(sources, list) else []
+    except (sqlite3.DatabaseError, ValueError):
+        return []
+
+
 def remove_cache(root: Path) -> None:
     """Delete the cache of `root` with SQLite's side files (a build just wrote its vectors into a generation)."""
     for suffix in ("", "-journal", "-wal", "-shm"):
@@ -63,9 +110,9 @@ def remove_cache(root: Path) -> None:
 
 
 class EmbeddingCache:
-    def __init__(self, root: Path, space: Space) -> None:
+    def __init__(self, root: Path, space: Space, sources: Sequence[str] | None = None) -> None:
         self.root, self.path = root, root / CACHE_NAME
-        self.space = space
+        self.space, self.sources = space, sources  # sources: recorded again if the file is replaced
         self.notes: list[str] = []
         self._db: sqlite3.Connection | None = None
         self._resets = 0
@@ -74,6 +121,8 @@ class EmbeddingCache:
     def _open(self) -> None:
         try:
             self._db = sqlite3.connect(self.path)
+            if self.sources is not None:
+                _record(self._db, self.sources)
             self._db.executescript(_SCHEMA)
             row = self._db.execute("SELECT model_id, dim, probe FROM embedder").fetchone()
             if row is None or not same_space(Space(row[0], row[1], tuple(json.loads(row[2]))), self.space):
@@ -106,19 +155,22 @@ class EmbeddingCache:
             return
         self._open()
 
-    def keep_only(self, keys: Iterable[bytes]) -> None:
-        """Drop every row whose key is not in `keys`: the work of earlier runs on other sources."""
+    def keep_only(self, keys: Iterable[bytes]) -> int:
+        """Drop every row whose key is not in `keys` (the work of earlier runs on other sources);
+        returns how many went."""
         if self._db is None:
-            return
+            return 0
         try:
             self._db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (key BLOB PRIMARY KEY) WITHOUT ROWID")
             self._db.execute("DELETE FROM wanted")
             self._db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((k,) for k in keys))
-            self._db.execute("DELETE FROM vectors WHERE key NOT IN (SELECT key FROM wanted)")
+            dropped = self._db.execute("DELETE FROM vectors WHERE key NOT IN (SELECT key FROM wanted)").rowcount
             self._db.execute("DELETE FROM wanted")
             self._db.commit()
+            return max(dropped, 0)
         except sqlite3.DatabaseError as exc:
             self._failed(exc)
+            return 0
 
     def get(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         """The cached vectors of those `keys` that have one; a row that fails its checksum is left out."""

@@ -4,6 +4,8 @@ The lock is `filelock`'s (fcntl on Unix), which the kernel releases when the hol
 dies, even by SIGKILL, so a crashed build never leaves the index locked. Who holds it (pid,
 command, start time) is written beside it, so that a second writer can say who to wait for.
 Readers never take the lock: they read the current generation, which a writer never modifies.
+Removing an index (`rag bot rm`) takes the lock too; a writer that was waiting for it then finds
+the folder gone and stops with IndexMissingError instead of writing an index of a removed bot.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from index.errors import IndexBusyError
+from index.errors import IndexBusyError, IndexMissingError
 
 
 class WriterLock:
@@ -40,7 +42,11 @@ class WriterLock:
                 raise IndexBusyError(f"the index is being written by {self.holder()}") from None
             if self.on_wait is not None:
                 self.on_wait(self.holder())
-            self._lock.acquire(timeout=-1)
+            try:
+                self._lock.acquire(timeout=-1)
+            except FileNotFoundError:  # the lock file went with its folder while we waited
+                raise IndexMissingError(f"the index {self.root} was removed while this command waited "
+                                        "for it") from None
         self._holder.write_text(json.dumps({"pid": os.getpid(), "command": " ".join(sys.argv),
                                             "since": time.strftime("%Y-%m-%d %H:%M:%S")}))
         return self

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
 
-from index.builder import Builder, ProgressFactory
+from index.builder import Builder, ProgressFactory, has_history, recorded_sources
 from index.compat import check_chunking, chunking_of
 from index.embed import DEFAULT_MODEL, Embedder, make_embedder
 from index.errors import SourceError
@@ -37,11 +37,13 @@ __all__ = ["DEFAULT_MODEL", "Assistant", "BuildReport", "Embedder", "ProgressFac
 class Assistant:
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
                  progress: ProgressFactory | None = None, wait: bool = False, engine: Engine | None = None,
-                 on_wait: Callable[[str], None] | None = None) -> None:
+                 on_wait: Callable[[str], None] | None = None,
+                 on_interrupt: Callable[[str], None] | None = None) -> None:
         settings.check()
         self._engine = engine  # a ready engine (tests, the TUI) instead of the one the settings name
-        # wait: queue behind another writer instead of failing; on_wait hears whom it waits for
-        self.settings, self.wait, self.on_wait = settings, wait, on_wait
+        # wait: queue behind another writer instead of failing; on_wait hears whom it waits for;
+        # on_interrupt hears that a Ctrl-C will stop a build once the batch being embedded is saved
+        self.settings, self.wait, self.on_wait, self.on_interrupt = settings, wait, on_wait, on_interrupt
         self._embedder = embedder
         self._searcher: Searcher | None = None
         self.progress = progress
@@ -56,7 +58,7 @@ class Assistant:
     # ---- indexing -----------------------------------------------------------------------------
     def _builder(self, chunking: ChunkSettings) -> Builder:
         return Builder(self.store, self.embedder, chunking, max_bytes=int(self.settings.max_file_mb * 1024 * 1024),
-                       progress=self.progress, wait=self.wait, on_wait=self.on_wait)
+                       progress=self.progress, wait=self.wait, on_wait=self.on_wait, on_interrupt=self.on_interrupt)
 
     def _chunking(self) -> ChunkSettings:
         return ChunkSettings(self.settings.chunk_size, self.settings.chunk_overlap)
@@ -68,8 +70,9 @@ class Assistant:
             check_chunking(meta, self._chunking())
         return chunking_of(meta)
 
-    def build(self, sources: list[str]) -> BuildReport:
-        return self._builder(self._chunking()).build(sources)
+    def build(self, sources: list[str] | None = None) -> BuildReport:
+        """Index `sources`; with none, the bot's (`sources()`), decided once any build running is done."""
+        return self._builder(self._chunking()).build(self.sources if sources is None else sources)
 
     def update(self) -> BuildReport:
         return self._builder(self._index_chunking()).update()
@@ -79,24 +82,24 @@ class Assistant:
         return BotStore(self.settings.home, bundled_seeds()).load(self.settings.bot)
 
     def sources(self) -> list[str]:
-        """What the bot knows: its profile's sources; the bundled seeds for the default bot."""
+        """What the bot knows: its profile's sources; else those its index (even a damaged one) or an
+        interrupted build recorded; else, for the default bot that has never had an index, the seeds."""
         if self.profile.sources:
             return list(self.profile.sources)
-        if self.profile.name == DEFAULT_BOT:
+        recorded = recorded_sources(self.store)
+        if recorded:
+            return recorded
+        if self.profile.name == DEFAULT_BOT and not has_history(self.store.root):
             return [str(bundled_seeds())]
-        raise SourceError(f"bot {self.profile.name!r} has no sources; add some to its profile, or pass paths "
-                          "to build from")
+        raise SourceError(f"bot {self.profile.name!r} has no sources recorded; pass the paths to build from, "
+                          f"or add them to its profile: rag bot edit {self.profile.name}")
 
     def ensure_index(self) -> BuildReport | None:
-        """Build the bot's index from its sources when there is none yet."""
-        if self.store.exists():
+        """Build the bot's index from its sources when it has never had one. A build running elsewhere is
+        waited for (and its index used); an interrupted one is reported, never built over."""
+        if self.store.exists():  # the usual case, without the writer lock: readers never wait for a rebuild
             return None
-        # Two first questions at once: the second waits for the first build instead of failing.
-        wait, self.wait = self.wait, True
-        try:
-            return self.build(self.sources())
-        finally:
-            self.wait = wait
+        return self._builder(self._chunking()).build_first(self.sources)
 
     def summary(self) -> IndexSummary | None:
         """What the index holds, or None when there is none yet."""

@@ -13,7 +13,7 @@ import statistics
 import time
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from index.builder import ProgressFactory
 from index.errors import SourceError
@@ -76,8 +76,35 @@ def score_one(q: dict[str, Any], answer: Answer, k: int) -> dict[str, Any]:
     return row
 
 
-def evaluate(assistant, questions: list[dict[str, Any]], out: str | None = None,  # type: ignore[no-untyped-def]
+class RowsFile:
+    """The file of one JSON line per question, opened before the run so that a path that cannot be
+    written fails at once. An existing file is replaced only when the rows are written; a file this
+    run created is removed again if the run fails."""
+
+    def __init__(self, path: str) -> None:
+        self.path, self.existed = Path(path), Path(path).exists()
+        try:
+            self._fh: IO[str] = open(path, "a", encoding="utf-8")
+        except OSError as exc:
+            raise SourceError(f"cannot write {path} ({exc.strerror or exc}); nothing was run") from None
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+    def __enter__(self) -> RowsFile:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        self._fh.close()
+        if kind is not None and not self.existed:
+            self.path.unlink(missing_ok=True)
+
+
+def evaluate(assistant, questions: list[dict[str, Any]], out: RowsFile | None = None,  # type: ignore[no-untyped-def]
              progress: ProgressFactory | None = None) -> dict[str, Any]:
+    """Ask every question and score the answers; `out` gets one JSON line per question."""
     k = assistant.settings.top_k
     advance = progress("questions", len(questions)) if progress else (lambda n: None)
     rows, latencies = [], []
@@ -87,10 +114,8 @@ def evaluate(assistant, questions: list[dict[str, Any]], out: str | None = None,
         latencies.append(time.perf_counter() - began)
         rows.append(score_one(q, answer, k))
         advance(1)
-    if out:
-        with open(out, "w", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if out is not None:
+        out.write(rows)
     answerable = [r for r in rows if not r["unanswerable"]]
     unanswerable = [r for r in rows if r["unanswerable"]]
     answered = [r for r in answerable if not r["abstained"]]

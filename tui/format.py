@@ -14,7 +14,7 @@ from rich.text import Text
 
 from rag.answer import Answer, Hit
 from rag.present.render import display_path
-from rag.present.terminal import safe
+from rag.present.terminal import SafeStream, safe
 from rag.prompts import NEAREST_INTRO, REFUSAL
 
 CITE_SCHEME = "cite:"  # href of a citation link inside an answer: cite:N
@@ -47,9 +47,10 @@ class StreamEscaper:
 
     def __init__(self) -> None:
         self._space = True
+        self._safe = SafeStream()  # an escape sequence cut between two pieces is held back until whole
 
     def __call__(self, piece: str) -> str:
-        text = escape_stream(piece)
+        text = escape_stream(self._safe(piece))
         if self._space:
             text = text.lstrip(" ")
         if text:

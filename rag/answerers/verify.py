@@ -8,6 +8,10 @@ Most RAG tools trust the model's `[n]`; we check it, locally and without an LLM:
    sentence's languages, or sharing a 5-letter stem across languages: "programming" /
    "programmazione"), and its embedding must be close to the passage's.
 A sentence with no citation is unsupported. The marks are `supported`, `partial`, `unsupported`.
+
+Sentences are cut by the one splitter (`index.text.sentences`), after moving each citation that
+follows a sentence's end before it: the prompts ask for "One. [1] Two. [2]", where the splitter,
+seeing "[" and not a capital after the full stop, would otherwise find one sentence, not two.
 """
 
 from __future__ import annotations
@@ -30,12 +34,24 @@ WORDS_SUPPORTED, WORDS_PARTIAL = 0.6, 0.3  # share of the sentence's informative
 # already partly match: to supported from 0.65, to partial from 0.6.
 SIM_SUPPORTED, SIM_PARTIAL = 0.65, 0.6
 _CITE = re.compile(r"\s*\[(\d+)\]")
+_CITED_END = re.compile(r"([.!?…])((?:\s*\[\d+\])+)")  # "One. [1]": the citations after the full stop
 _FACT = re.compile(r"\b\w*\d[\w.,]*\b|(?<![.!?]\s)(?<!^)\b[A-ZÀ-Ý][\w’'-]*[A-Za-z]")
+
+
+def citations_first(text: str) -> str:
+    """`text` with every citation that follows a sentence's end moved before it: "One [1]. Two [2]."."""
+    return _CITED_END.sub(lambda m: m.group(2) + m.group(1), text)
+
+
+def sentence_spans(answer: str) -> list[tuple[int, int]]:
+    """Where each sentence of `citations_first(answer)` lies in it (start, end)."""
+    return [(s.start, s.end) for s in split_sentences(citations_first(answer), min_chars=1)]
 
 
 def check(answer: str, hits: Sequence[Hit], embed: Callable[[list[str]], np.ndarray]) -> list[AnswerSentence]:
     """Split `answer` into sentences, keep valid citations, and mark each sentence's support."""
-    pieces = [s.text for s in split_sentences(answer, min_chars=1)]
+    text_of = citations_first(answer)
+    pieces = [text_of[a:b] for a, b in sentence_spans(answer)]
     parsed: list[tuple[str, tuple[int, ...]]] = []
     for piece in pieces:
         cited = tuple(dict.fromkeys(int(n) for n in _CITE.findall(piece) if 1 <= int(n) <= len(hits)))
@@ -80,6 +96,11 @@ def _mark(sentence: str, passage: str, langs: set[str], sim: float) -> str:
     if share >= WORDS_PARTIAL or (share and sim >= SIM_PARTIAL):
         return PARTIAL
     return UNSUPPORTED
+
+
+def is_refusal(sentence: AnswerSentence, refusal: str = REFUSAL) -> bool:
+    """Whether the sentence says the documents do not answer (the bot's words, or the default ones)."""
+    return any(r.rstrip(".") in sentence.text for r in (refusal, REFUSAL))
 
 
 def summary(sentences: Sequence[AnswerSentence]) -> str:

@@ -50,11 +50,15 @@ def _add_commands() -> None:
     from rag.cli.bots import bot
     from rag.cli.eval import eval_cmd
     from rag.cli.index import index
+    from rag.cli.mcp import mcp
+    from rag.cli.publish import publish
     from rag.cli.serve import serve
     from rag.cli.watch import watch
 
     for command in (ask, search, index, eval_cmd, bot, serve):
         cli.add_command(command)
+    cli.add_command(mcp)  # `rag mcp`
+    bot.add_command(publish)  # `rag bot publish` lives in its own module (rag/cli/bots.py is the bot group's)
     index.add_command(watch)  # `rag index watch` lives in its own module
 
 
@@ -73,7 +77,10 @@ def _add_plugin_commands() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning every expected failure into one line and an exit code."""
+    """Entry point: run the CLI, turning every expected failure into one line and an exit code (made safe
+    for the terminal: a message can quote a hostile file name)."""
+    from rag.present.terminal import safe_line
+
     try:
         _add_commands()
         _add_plugin_commands()
@@ -83,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         ctx = getattr(exc, "ctx", None)
         hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
-        click.echo(f"rag: error: {exc.format_message()}{hint}", err=True)
+        click.echo(f"rag: error: {safe_line(exc.format_message())}{hint}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("rag: interrupted", err=True)
@@ -91,18 +98,18 @@ def main(argv: list[str] | None = None) -> None:
     except RagError as exc:
         from rag.present.fixes import describe
 
-        click.echo(f"rag: error: {describe(exc)}", err=True)
+        click.echo(f"rag: error: {safe_line(describe(exc))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("rag: interrupted", err=True)
         sys.exit(130)
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
-        click.echo(f"rag: error:{where} {exc.strerror or exc}; check the path and its permissions", err=True)
+        click.echo(safe_line(f"rag: error:{where} {exc.strerror or exc}; check the path and its permissions"), err=True)
         sys.exit(1)
     except Exception as exc:  # the last guard at the edge: a bug still gets one line, not a traceback
         if os.environ.get("RAG_DEBUG"):
             raise
-        click.echo(f"rag: internal error: {type(exc).__name__}: {exc} (rerun with RAG_DEBUG=1 for details "
-                   "and report it)", err=True)
+        click.echo(safe_line(f"rag: internal error: {type(exc).__name__}: {exc} (rerun with RAG_DEBUG=1 for "
+                             "details and report it)"), err=True)
         sys.exit(70)

@@ -44,6 +44,7 @@ def ask(ctx: click.Context, question: str, as_json: bool, top_k: int | None, mod
     """
     from rag.conversation import ChatSession
     from rag.present import render
+    from rag.present.terminal import SafeStream
 
     if not question.strip():
         raise click.UsageError("the question is empty")
@@ -54,18 +55,24 @@ def ask(ctx: click.Context, question: str, as_json: bool, top_k: int | None, mod
     with progress:
         built = assistant.ensure_index()
     if built and not as_json:
-        click.echo(f"Built the default index from the bundled seeds: {built.chunks} chunks.", err=True)
+        seeds = not assistant.profile.sources  # a first index with no sources named: the default bot's seeds
+        click.echo(f"Built the default index from the bundled seeds: {built.chunks} chunks." if seeds else
+                   f"Built the index of bot {assistant.profile.name!r} from its sources: {built.chunks} chunks.",
+                   err=True)
     session_file = assistant.settings.home / "session.json"
     session = ChatSession.load(session_file) if follow_up else ChatSession()
+    # Streamed text goes through the sanitiser piece by piece (an escape cut between two pieces is
+    # held back until whole); with --strict, the answerer streams only the sentences that survive.
     streaming = assistant.engine is not None and not (as_json or no_stream)
-    on_token = (lambda piece: click.echo(render.safe(piece), nl=False)) if streaming else None
+    stream = SafeStream()
+    on_token = (lambda piece: click.echo(stream(piece), nl=False)) if streaming else None
     answer = assistant.ask(question, on_token=on_token, session=session)
     session.save(session_file)
     if as_json:
         context.echo_json(answer.to_json())
         return
     if streaming:
-        click.echo("\n")
+        click.echo(stream.flush() + "\n")
     click.echo(render.answer_text(answer, bold=sys.stdout.isatty(), streamed=streaming))
 
 

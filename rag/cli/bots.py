@@ -1,12 +1,14 @@
 """`rag bot ...`: make, list, show, edit, remove, export and import bots without writing code.
 
 An export is one zip file: `bot.toml`, and with `--with-docs` the documents under `docs/`, so the
-bot can be imported and rebuilt on a machine that has none of the original paths.
+bot can be imported and rebuilt on a machine that has none of the original paths; importing one is
+bounded, atomic and confined to its own documents (`rag.config.ragbot`). A broken profile is listed
+as broken, and can be removed, and edited as text. Everything printed from a profile goes through
+the terminal sanitiser.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import tomllib
 import zipfile
@@ -16,9 +18,10 @@ from typing import Any
 
 import click
 
-from index.errors import ConfigError, SourceError
+from index.errors import ConfigError
 from rag.cli import context
 from rag.engines import ENGINES
+from rag.present.terminal import json_text, safe, safe_line
 
 
 def _store(ctx: click.Context):  # type: ignore[no-untyped-def]
@@ -29,11 +32,24 @@ def _store(ctx: click.Context):  # type: ignore[no-untyped-def]
     return home, BotStore(home, bundled_seeds())
 
 
+def _max_tokens(ctx: click.Context) -> int | None:
+    """The tokens the configured embedding model reads (a chunk_size above it could never be built);
+    None when the model cannot be found, which the build will report on its own."""
+    from index.embed import make_embedder
+    from index.errors import ModelError
+
+    try:
+        settings = context.settings(ctx)
+        return make_embedder(settings.embedder, settings.model).max_tokens
+    except (ModelError, ConfigError):
+        return None
+
+
 def _build(ctx: click.Context, name: str, quiet: bool) -> None:
     ctx.obj = {**ctx.obj, "bot": name}
     assistant, progress = context.assistant(ctx, quiet)
     with progress:
-        report = assistant.build(assistant.sources())
+        report = assistant.build()
     click.echo(f"Indexed {report.files_indexed} file(s) into {report.chunks} chunks for bot {name!r}"
                + (f"; skipped {len(report.skipped)}" if report.skipped else "") + ".", err=True)
 
@@ -90,11 +106,12 @@ def new(ctx: click.Context, name: str | None, description: str | None, sources: 
     profile = BotProfile(name=name, description=description or "", instructions=instructions or "",
                          sources=resolved, engine=engine or "extractive", welcome=welcome or "",
                          suggested_questions=list(questions))
-    store.save(profile)
-    click.echo(f"Saved bot {name!r} in {store.path(name)}.", err=True)
+    with store.locked():
+        store.create(profile)
+    click.echo(f"Saved bot {name!r} in {safe_line(str(store.path(name)))}.", err=True)
     if not no_build:
         _build(ctx, name, quiet)
-    first = questions[0] if questions else "What do these documents say about ...?"
+    first = safe_line(questions[0]) if questions else "What do these documents say about ...?"
     click.echo(f"Ask it: rag --bot {name} ask \"{first}\"   or chat: rag --bot {name} chat")
 
 
@@ -102,21 +119,36 @@ def new(ctx: click.Context, name: str | None, description: str | None, sources: 
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def list_bots(ctx: click.Context, as_json: bool) -> None:
-    """The bots, with their descriptions and whether their index is built."""
-    from index.store import IndexStore
-
+    """The bots, with their descriptions and whether their index is built; a broken profile is listed
+    as broken, with the reason."""
     home, store = _store(ctx)
     rows = []
-    for name in store.names():
-        profile = store.load(name)
-        built = IndexStore(home / "indexes" / name).exists()
-        rows.append({"name": name, "description": profile.description, "engine": profile.engine, "indexed": built})
+    for name, entry in store.entries():
+        built = _indexed(home, name)
+        if isinstance(entry, ConfigError):
+            rows.append({"name": name, "description": "", "engine": "", "indexed": built, "broken": str(entry)})
+        else:
+            rows.append({"name": name, "description": entry.description, "engine": entry.engine, "indexed": built})
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(json_text(rows))
         return
     for row in rows:
         state = "indexed" if row["indexed"] else "not indexed yet"
-        click.echo(f"{row['name']:<20} {row['engine']:<10} {state:<16} {row['description']}")
+        if "broken" in row:
+            click.echo(f"{row['name']:<20} {'BROKEN':<10} {state:<16} {safe_line(row['broken'])}")
+        else:
+            click.echo(f"{row['name']:<20} {row['engine']:<10} {state:<16} {safe_line(row['description'])}")
+
+
+def _indexed(home: Path, name: str) -> bool:
+    """Whether the bot's index is built (a damaged one is listed as not indexed)."""
+    from index.errors import IndexCorruptError
+    from index.store import IndexStore
+
+    try:
+        return IndexStore(home / "indexes" / name).exists()
+    except IndexCorruptError:
+        return False
 
 
 @bot.command("show")
@@ -129,7 +161,7 @@ def show(ctx: click.Context, name: str, as_json: bool) -> None:
 
     _, store = _store(ctx)
     profile = store.load(name)
-    click.echo(json.dumps(asdict(profile), indent=2, ensure_ascii=False) if as_json else to_toml(profile), nl=False)
+    click.echo(json_text(asdict(profile)) + "\n" if as_json else safe(to_toml(profile)), nl=False)
 
 
 @bot.command("edit")
@@ -138,12 +170,20 @@ def show(ctx: click.Context, name: str, as_json: bool) -> None:
               help="Set one field without an editor (TOML value, or plain text for strings); repeatable.")
 @click.pass_context
 def edit(ctx: click.Context, name: str, assignments: tuple[str, ...]) -> None:
-    """Edit a bot's profile in $EDITOR (or with --set); it is checked before it is saved."""
+    """Edit a bot's profile in $EDITOR (or with --set); it is checked before it is saved.
+
+    A broken profile opens in the editor as it is, to be fixed.
+    """
     from rag.config.bots import to_toml, validate
 
     _, store = _store(ctx)
-    profile = store.load(name)
+    max_tokens = _max_tokens(ctx)
     if assignments:
+        try:
+            profile = store.load(name)
+        except ConfigError as exc:
+            raise ConfigError(f"{exc}; --set needs a readable profile: run rag bot edit {name} without --set, "
+                              "to fix it in an editor") from None
         data: dict[str, Any] = asdict(profile)
         for item in assignments:
             key, sep, raw = item.partition("=")
@@ -153,20 +193,24 @@ def edit(ctx: click.Context, name: str, assignments: tuple[str, ...]) -> None:
                 data[key.strip()] = tomllib.loads(f"v = {raw}")["v"]
             except tomllib.TOMLDecodeError:
                 data[key.strip()] = raw
-        new_profile = validate({k: v for k, v in data.items() if v is not None}, f"--set for {name}")
+        new_profile = validate({k: v for k, v in data.items() if v is not None}, f"--set for {name}", max_tokens)
     else:
-        edited = click.edit(to_toml(profile), extension=".toml")
+        try:
+            text = to_toml(store.load(name))
+        except ConfigError:
+            text = store.text(name)  # broken: the file as it is, to be fixed
+        edited = click.edit(text, extension=".toml")
         if edited is None:
             click.echo("No change.", err=True)
             return
         try:
-            new_profile = validate(tomllib.loads(edited), f"your edit of {name}")
+            new_profile = validate(tomllib.loads(edited), f"your edit of {name}", max_tokens)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"your edit of {name} is not valid TOML ({exc}); nothing was saved") from None
     if new_profile.name != name:
         raise ConfigError("a bot's name cannot be edited; export and import it under a new name")
     store.save(new_profile)
-    click.echo(f"Saved {store.path(name)}. Rebuild its index if you changed sources or chunking: "
+    click.echo(f"Saved {safe_line(str(store.path(name)))}. Rebuild its index if you changed sources or chunking: "
                f"rag --bot {name} index build", err=True)
 
 
@@ -175,15 +219,23 @@ def edit(ctx: click.Context, name: str, assignments: tuple[str, ...]) -> None:
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def rm(ctx: click.Context, name: str, yes: bool) -> None:
-    """Remove a bot's profile and its index (never the documents)."""
+    """Remove a bot: its profile (even a broken one), its index, and the documents folder that `rag bot
+    import` made for it. Documents elsewhere (the paths a profile names) are never touched.
+
+    A build of the bot still running makes this fail (exit 7) rather than remove the index under it.
+    """
     import shutil
 
+    from index.lock import WriterLock
+
     home, store = _store(ctx)
-    store.load(name)
+    store.text(name)  # the bot exists (its profile may be broken)
     if not yes and sys.stdin.isatty():
-        click.confirm(f"Remove bot {name!r} and its index?", abort=True)
-    store.remove(name)
-    shutil.rmtree(home / "indexes" / name, ignore_errors=True)
+        click.confirm(f"Remove bot {name!r}, its index and its imported documents?", abort=True)
+    root = home / "indexes" / name
+    with store.locked(), WriterLock(root):
+        store.remove(name)
+        shutil.rmtree(root)
     click.echo(f"Removed bot {name!r}.", err=True)
 
 
@@ -193,57 +245,58 @@ def rm(ctx: click.Context, name: str, yes: bool) -> None:
 @click.option("--with-docs", is_flag=True, help="Put the documents in the file too.")
 @click.pass_context
 def export(ctx: click.Context, name: str, output: str | None, with_docs: bool) -> None:
-    """Write a bot to one portable file (a zip: bot.toml, and with --with-docs its documents)."""
+    """Write a bot to one portable file (a zip: bot.toml, and with --with-docs its documents).
+
+    The documents are those the bot's index is built from (its profile's sources, else those its
+    index recorded). The file appears complete or not at all.
+    """
+    import os
+
     from index.ingest.sources import discover
+    from rag.assistant import Assistant
     from rag.config.bots import to_toml
-    from rag.config.settings import bundled_seeds
 
     _, store = _store(ctx)
     profile = store.load(name)
     target = Path(output or f"{name}.ragbot")
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        if with_docs:
-            found, _ = discover(profile.sources or [str(bundled_seeds())])
-            for number, item in enumerate(found):
-                archive.write(item.path, f"docs/{number:04}-{item.path.name}")
-            profile = replace(profile, sources=["docs"])
-        archive.writestr("bot.toml", to_toml(profile))
-    click.echo(f"Wrote {target}" + (" with its documents" if with_docs else " (profile and paths only)") + ".")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            if with_docs:
+                ctx.obj = {**ctx.obj, "bot": name}
+                found, _ = discover(Assistant(context.settings(ctx)).sources())
+                for number, item in enumerate(found):
+                    archive.write(item.path, f"docs/{number:04}-{item.path.name}")
+                profile = replace(profile, sources=["docs"])
+            archive.writestr("bot.toml", to_toml(profile))
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    click.echo(f"Wrote {safe_line(str(target))}" + (" with its documents" if with_docs else " (profile and paths only)")
+               + ".")
 
 
 @bot.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--name", "new_name", help="Import under another name.")
+@click.option("--allow-paths", is_flag=True,
+              help="Let the bot read the paths on this machine its profile names (refused without this flag).")
 @click.option("--no-build", is_flag=True, help="Do not index now.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @click.pass_context
-def import_(ctx: click.Context, file: str, new_name: str | None, no_build: bool, quiet: bool) -> None:
-    """Add a bot from an exported file and build its index."""
-    from rag.config.bots import validate
+def import_(ctx: click.Context, file: str, new_name: str | None, allow_paths: bool, no_build: bool,
+            quiet: bool) -> None:
+    """Add a bot from an exported file and build its index.
 
-    home, store = _store(ctx)
-    try:
-        archive = zipfile.ZipFile(file)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise SourceError(f"{file}: not a bot export ({exc})") from None
-    with archive:
-        try:
-            data = tomllib.loads(archive.read("bot.toml").decode("utf-8"))
-        except (KeyError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise SourceError(f"{file}: no readable bot.toml inside ({exc})") from None
-        if new_name:
-            data["name"] = new_name
-        profile = validate(data, f"{file}:bot.toml")
-        if store.path(profile.name).exists():
-            raise ConfigError(f"a bot named {profile.name!r} exists; import with --name OTHER")
-        docs = [n for n in archive.namelist() if n.startswith("docs/") and not n.endswith("/")]
-        if docs:
-            folder = home / "bots" / f"{profile.name}-docs"
-            for member in docs:  # extract by name only: no absolute paths or '..' from the archive
-                (folder / Path(member).name).parent.mkdir(parents=True, exist_ok=True)
-                (folder / Path(member).name).write_bytes(archive.read(member))
-            profile = replace(profile, sources=[str(folder)])
-    store.save(profile)
+    The file's documents go to the bot's own folder, within size limits, all or nothing; a profile
+    naming other paths on this machine is refused unless --allow-paths confirms them.
+    """
+    from rag.config.ragbot import import_bot
+
+    _, store = _store(ctx)
+    settings = context.settings(ctx)
+    profile = import_bot(store, file, new_name, allow_paths, int(settings.max_file_mb * 1024 * 1024),
+                         _max_tokens(ctx))
     click.echo(f"Imported bot {profile.name!r}.", err=True)
     if not no_build:
         _build(ctx, profile.name, quiet)

@@ -4,7 +4,6 @@ JSON output. A leaf: it imports no command, so command modules import it and nev
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -52,14 +51,21 @@ def progress_factory(quiet: bool):  # type: ignore[no-untyped-def]
 def assistant(ctx: click.Context, quiet: bool = False, wait: bool = False,  # type: ignore[no-untyped-def]
                **overrides: Any):
     from rag.assistant import Assistant
+    from rag.present.terminal import safe_line
 
     progress, factory = progress_factory(quiet)
 
     def waiting(holder: str) -> None:
-        click.echo(f"rag: waiting for the index: it is being written by {holder}", err=True)
+        click.echo(f"rag: waiting for the index: it is being written by {safe_line(holder)}", err=True)
 
-    return Assistant(settings(ctx, **overrides), progress=factory, wait=wait, on_wait=waiting), progress
+    def stopping(message: str) -> None:  # a Ctrl-C during a build: it stops once the batch is saved
+        click.echo(f"rag: {message}", err=True)
+
+    return Assistant(settings(ctx, **overrides), progress=factory, wait=wait, on_wait=waiting,
+                     on_interrupt=stopping), progress
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    from rag.present.terminal import json_text
+
+    click.echo(json_text(data))

@@ -2,15 +2,23 @@
 
 A bot is one human-readable TOML file in `$RAG_HOME/bots/NAME.toml`: who it is, what it knows
 (paths and globs), how it cuts and searches them, which engine answers, and what it says. Each
-bot has its own index in `$RAG_HOME/indexes/NAME/`. The bot `default` knows the bundled seed
-article and is created on first use, so a fresh install has one bot ready.
+bot has its own index in `$RAG_HOME/indexes/NAME/`, and an imported bot its documents in
+`$RAG_HOME/bots/NAME-docs/` (marked as made by the import, so that removing the bot removes them and
+nothing else). The bot `default` knows the bundled seed article and is created on first use, so a
+fresh install has one bot ready.
+
+A profile file that cannot be read (bad TOML, a bad value) is a broken bot: `entries()` lists it
+with the reason, and it can still be removed, and edited as text.
 """
 
 from __future__ import annotations
 
-import json
+import math
+import os
 import re
+import shutil
 import tomllib
+import uuid
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -20,10 +28,12 @@ from index.search import MODES
 from index.text.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE
 from rag.config.defaults import CITATION_STYLES, DEFAULT_BOT, DEFAULT_TOP_K, MAX_TOP_K
 from rag.engines import ENGINES
+from rag.present.terminal import json_text
 from rag.prompts import REFUSAL
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 LEGACY_NAMES = {"min_score": "min_confidence"}  # a profile written before the setting had one name
+IMPORTED = ".imported-by-rag"  # the mark, in a bot's documents folder, that `rag bot import` made it
 
 
 @dataclass(frozen=True)
@@ -60,8 +70,9 @@ def check_name(name: str) -> str:
     return name
 
 
-def validate(data: dict[str, Any], where: str) -> BotProfile:
-    """A profile from parsed TOML, or a ConfigError naming the file and the field."""
+def validate(data: dict[str, Any], where: str, max_tokens: int | None = None) -> BotProfile:
+    """A profile from parsed TOML, or a ConfigError naming the file and the field. `max_tokens`: the
+    embedding model's limit on a chunk, when known (a larger chunk_size could never be built)."""
     data = {LEGACY_NAMES.get(key, key): value for key, value in data.items()}
     known = {f.name: f for f in fields(BotProfile)}
     unknown = sorted(set(data) - set(known))
@@ -86,6 +97,9 @@ def validate(data: dict[str, Any], where: str) -> BotProfile:
         (profile.citation_style in CITATION_STYLES, f"citation_style must be one of {', '.join(CITATION_STYLES)}"),
         (1 <= profile.top_k <= MAX_TOP_K, f"top_k must be between 1 and {MAX_TOP_K}"),
         (MIN_CHUNK_SIZE <= profile.chunk_size, f"chunk_size must be at least {MIN_CHUNK_SIZE}"),
+        (max_tokens is None or profile.chunk_size <= max_tokens,
+         f"chunk_size must be at most {max_tokens}, the tokens the embedding model reads"),
+        (profile.min_confidence is None or math.isfinite(profile.min_confidence), "min_confidence must be finite"),
         (0 <= profile.chunk_overlap < profile.chunk_size, "chunk_overlap must be below chunk_size"),
     ]
     checks.append((profile.engine in ENGINES, f"engine must be one of {', '.join(ENGINES)}"))
@@ -96,12 +110,13 @@ def validate(data: dict[str, Any], where: str) -> BotProfile:
 
 
 def to_toml(profile: BotProfile) -> str:
-    """TOML for a profile (strings are written as JSON strings, which TOML reads the same)."""
+    """TOML for a profile (strings are written as JSON strings, which TOML reads the same; control
+    characters escaped, so that the file is safe to print)."""
     lines = []
     for key, value in asdict(profile).items():
         if value is None:
             continue
-        lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+        lines.append(f"{key} = {json_text(value, indent=None)}")
     return "\n".join(lines) + "\n"
 
 
@@ -125,28 +140,84 @@ class BotStore:
             if name == DEFAULT_BOT:
                 return self.save(default_profile(self.seeds))
             raise ConfigError(f"no bot named {name!r}; see: rag bot list, or make one with: rag bot new")
+        return self.parse(name, self.text(name))
+
+    def parse(self, name: str, text: str, max_tokens: int | None = None) -> BotProfile:
+        """The profile of bot `name` from the text of its file, or a ConfigError saying how to fix it."""
+        path = self.path(name)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc}); fix it with: rag bot edit {name}") from None
-        profile = validate(data, str(path))
+        try:
+            profile = validate(data, str(path), max_tokens)
+        except ConfigError as exc:
+            raise ConfigError(f"{exc}; fix it with: rag bot edit {name}") from None
         if profile.name != name:
             raise ConfigError(f"{path}: its name is {profile.name!r} but the file says {name!r}; make them match")
         return profile
 
+    def text(self, name: str) -> str:
+        """The profile file's text as it is, for editing a broken one."""
+        try:
+            return self.path(name).read_bytes().decode("utf-8", "replace")
+        except FileNotFoundError:
+            raise ConfigError(f"no bot named {name!r}; see: rag bot list") from None
+
+    def entries(self) -> list[tuple[str, BotProfile | ConfigError]]:
+        """Every bot, each with its profile or, for a broken one, the error that says why."""
+        out: list[tuple[str, BotProfile | ConfigError]] = []
+        for name in self.names():
+            try:
+                out.append((name, self.load(name)))
+            except ConfigError as exc:
+                out.append((name, exc))
+        return out
+
     def save(self, profile: BotProfile) -> BotProfile:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.path(profile.name)
-        tmp = path.with_suffix(".toml.tmp")
+        tmp = path.with_suffix(f".toml.{uuid.uuid4().hex[:8]}.tmp")
         tmp.write_text(to_toml(profile), encoding="utf-8")
         tmp.replace(path)
         return profile
 
+    def create(self, profile: BotProfile) -> BotProfile:
+        """Save a new bot's profile; ConfigError if a bot of that name exists, even one made a moment ago
+        by another process (the file is linked into place, which fails rather than replaces)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.path(profile.name)
+        tmp = path.with_suffix(f".toml.{uuid.uuid4().hex[:8]}.tmp")
+        tmp.write_text(to_toml(profile), encoding="utf-8")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise ConfigError(f"a bot named {profile.name!r} exists; choose another name") from None
+        finally:
+            tmp.unlink()
+        return profile
+
+    def locked(self) -> Any:
+        """The bots' lock: adding and removing bots happen one at a time (a kernel lock, freed if the
+        holder dies)."""
+        from filelock import FileLock
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.folder / ".bots.lock"))
+
+    def docs(self, name: str) -> Path:
+        """Where `rag bot import` puts the documents of bot `name`."""
+        return self.folder / f"{check_name(name)}-docs"
+
     def remove(self, name: str) -> None:
+        """Remove the profile, broken or not, and the documents folder its import made (only that one)."""
         path = self.path(name)
         if not path.exists():
             raise ConfigError(f"no bot named {name!r}; see: rag bot list")
         path.unlink()
+        docs = self.docs(name)
+        if (docs / IMPORTED).is_file():
+            shutil.rmtree(docs)
 
 
 def default_profile(seeds: Path) -> BotProfile:

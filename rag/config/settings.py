@@ -2,10 +2,15 @@
 
 All state lives under one data directory (`RAG_HOME`, default `~/.local/share/rag`), which is what
 makes tests hermetic: each test points `RAG_HOME` at a temporary folder.
+
+Every value is checked where it is set, not where it is first used: a `top_k` of 3.7 or a
+negative `max_file_mb` is a one-line ConfigError naming the setting, never a silent rounding or a
+garbled message several commands later.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -14,7 +19,7 @@ from typing import Any
 
 from index.errors import ConfigError
 from index.search import MODES
-from index.text.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
+from index.text.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE
 from rag.config.bots import BotProfile, BotStore
 from rag.config.defaults import DEFAULT_BOT, DEFAULT_TOP_K, MAX_FILE_MB, MAX_TOP_K
 from rag.config.secret import Secret
@@ -93,15 +98,32 @@ class Settings:
             raise ConfigError(f"unknown setting(s) {', '.join(sorted(unknown))} in {config} or RAG_* env; "
                               f"known: {', '.join(sorted(names))}")
         settings = cls(home=home, explicit=frozenset(values))
-        return replace(settings, **{k: _coerce(k, v, type(getattr(settings, k))) for k, v in values.items()})
+        settings = replace(settings, **{k: _coerce(k, v, type(getattr(settings, k))) for k, v in values.items()})
+        settings.check()
+        return settings
 
     def check(self) -> None:
-        if self.mode not in MODES:
-            raise ConfigError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
-        if not 1 <= self.top_k <= MAX_TOP_K:
-            raise ConfigError(f"top_k must be between 1 and {MAX_TOP_K}, not {self.top_k}")
-        if self.engine not in ENGINES:
-            raise ConfigError(f"engine {self.engine!r} is not one of {', '.join(ENGINES)}")
+        """Raise ConfigError for the first value that cannot be used (the model's own limit on the chunk
+        size is checked where the model is known: the builder, and `rag bot edit`)."""
+        checks = [
+            (self.mode in MODES, f"mode {self.mode!r} is not one of {', '.join(MODES)}"),
+            (1 <= self.top_k <= MAX_TOP_K, f"top_k must be between 1 and {MAX_TOP_K}, not {self.top_k}"),
+            (self.engine in ENGINES, f"engine {self.engine!r} is not one of {', '.join(ENGINES)}"),
+            (self.chunk_size >= MIN_CHUNK_SIZE, f"chunk_size must be at least {MIN_CHUNK_SIZE}, not {self.chunk_size}"),
+            (0 <= self.chunk_overlap < self.chunk_size,
+             f"chunk_overlap must be between 0 and chunk_size - 1, not {self.chunk_overlap}"),
+            (math.isfinite(self.max_file_mb) and self.max_file_mb > 0,
+             f"max_file_mb must be a number of megabytes above 0, not {self.max_file_mb}"),
+            (math.isfinite(self.connect_timeout) and self.connect_timeout > 0,
+             f"connect_timeout must be a number of seconds above 0, not {self.connect_timeout}"),
+            (math.isfinite(self.read_timeout) and self.read_timeout > 0,
+             f"read_timeout must be a number of seconds above 0, not {self.read_timeout}"),
+            (self.min_confidence is None or math.isfinite(self.min_confidence),
+             f"min_confidence must be a finite number, not {self.min_confidence}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
 
 
 def _coerce(name: str, value: Any, kind: type) -> Any:
@@ -111,9 +133,16 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
         if value in (None, ""):
             return None
         kind = float
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return word in ("1", "true", "yes", "on")
+        raise ConfigError(f"setting {name}={value!r} is not true or false")
+    if kind is int and isinstance(value, float | bool) and (isinstance(value, bool) or not value.is_integer()):
+        raise ConfigError(f"setting {name}={value!r} is not a whole number")  # int(3.7) would say 3
     try:
-        if kind is bool:
-            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
         return kind(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name}={value!r} is not a valid {kind.__name__}") from exc

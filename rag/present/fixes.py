@@ -8,7 +8,7 @@ from __future__ import annotations
 from index.errors import Fix, RagError
 
 CLI_FIXES: dict[Fix, str] = {
-    Fix.REBUILD: "rebuild with: rag index build (the bot's sources) or rag index build PATH...",
+    Fix.REBUILD: "rebuild with: rag index build (the sources it recorded) or rag index build PATH...",
     Fix.BUILD: "build one with: rag index build PATH... (or ask a question to index the bot's sources)",
     Fix.WAIT: "try again when it is done, or pass --wait to wait for it",
     Fix.FREE_SPACE: "free space and retry",

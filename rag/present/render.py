@@ -1,18 +1,21 @@
 """Plain-text rendering of answers, hits and reports for the terminal.
 
 Document text is never interpreted as markup: a passage with `[brackets]` prints as written.
+Every piece of text that did not come from this module goes through `rag.present.terminal`: `safe`
+for passages and answers, `safe_line` for one-line fields (paths, headings, reasons, notes).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import textwrap
 from typing import Any
 
 from index.records import BuildReport, Hit
 from rag.answer import Answer
-from rag.present.terminal import safe
+from rag.present.terminal import safe, safe_line
 from rag.prompts import NEAREST_INTRO
 from rag.summary import IndexSummary
 
@@ -58,7 +61,7 @@ def display_path(path: str) -> str:
 def _where(hit: Hit) -> str:
     c = hit.chunk
     where = display_path(c.path) + c.location[len(c.path):]
-    return safe(where + (f"  § {c.heading}" if c.heading else ""))
+    return safe_line(where + (f"  § {' '.join(c.heading.split())}" if c.heading else ""))
 
 
 MARKS = {"supported": "✓", "partial": "~", "unsupported": "✗"}
@@ -71,7 +74,7 @@ def answer_text(answer: Answer, bold: bool = False, streamed: bool = False) -> s
     generated answer (already shown if `streamed`) is followed by each sentence's support mark.
     """
     lines = [] if streamed else [textwrap.fill(safe(answer.text), WIDTH)]
-    if answer.engine != "extractive" and not answer.abstained:
+    if answer.engine != "extractive" and answer.support:
         if not streamed:
             lines.append("")
         lines.append(f"Checked against the sources: {answer.support}"
@@ -80,6 +83,10 @@ def answer_text(answer: Answer, bold: bool = False, streamed: bool = False) -> s
             cites = "".join(f" [{n}]" for n in s.citations) or " (no citation)"
             lines.append(textwrap.fill(f"{MARKS.get(s.support, '?')} {s.support:<11} {safe(s.text)}{cites}", WIDTH,
                                        subsequent_indent=" " * 14))
+        if answer.abstained and streamed:  # what was shown is not an answer: none of it is supported
+            lines += ["", textwrap.fill(f"So: {safe(answer.text)}", WIDTH)]
+    elif answer.abstained and streamed and not answer.sentences:  # --strict showed nothing
+        lines.append(textwrap.fill(safe(answer.text), WIDTH))
     if answer.abstained:
         lines += ["", NEAREST_INTRO] if answer.citations else []
     else:
@@ -115,10 +122,10 @@ def report_text(report: BuildReport, verb: str = "Indexed") -> str:
              + (f" ({report.chunks_resumed} from an interrupted build)" if report.chunks_resumed else "")
              + (f", {report.files_reused} file(s) unchanged" if report.files_reused else "")
              + (f", {report.files_removed} removed" if report.files_removed else "") + ")."]
-    lines += [safe(f"Note: {note}") for note in report.notes]
+    lines += [safe_line(f"Note: {note}") for note in report.notes]
     if report.skipped:
         lines.append(f"Skipped {len(report.skipped)} file(s):")
-        lines += [safe(f"  {s.path}: {s.reason}") for s in report.skipped]
+        lines += ["  " + safe_line(f"{s.path}: {s.reason}") for s in report.skipped]
     return "\n".join(lines)
 
 
@@ -133,18 +140,29 @@ def report_json(report: BuildReport) -> dict[str, Any]:
 def summary_text(summary: IndexSummary) -> str:
     """`rag index info`: where the index is, what it holds and how it was built."""
     lines = [
-        f"Index:     {summary.location}",
-        f"Sources:   {' '.join(summary.sources)}",
-        f"Documents: {summary.files} ({', '.join(summary.languages) or 'language unknown'})",
+        f"Index:     {safe_line(summary.location)}",
+        f"Sources:   {_paths(summary.sources)}",
+        f"Documents: {summary.files} ({safe_line(', '.join(summary.languages)) or 'language unknown'})",
         f"Chunks:    {summary.chunks} (size {summary.chunk_size} tokens, overlap {summary.chunk_overlap})",
-        f"Model:     {summary.model} ({summary.dim} dims)",
+        f"Model:     {safe_line(summary.model)} ({summary.dim} dims)",
         f"On disk:   {summary.size_bytes / 1024:.1f} KiB",
-        f"Built:     {summary.built_at} in {summary.build_seconds:.1f} s",
+        f"Built:     {safe_line(summary.built_at)} in {summary.build_seconds:.1f} s",
     ]
     for doc in summary.documents[:20]:
-        lines.append(f"  {doc.path}  {doc.chunks} chunks, {doc.lang}")
+        lines.append(f"  {safe_line(doc.path)}  {doc.chunks} chunks, {safe_line(doc.lang)}")
     if len(summary.documents) > 20:
         lines.append(f"  … and {len(summary.documents) - 20} more (see --json)")
     if summary.skipped:
         lines.append(f"Skipped at the last build: {len(summary.skipped)} file(s)")
-    return "\n".join(safe(line) for line in lines)
+    return "\n".join(lines)
+
+
+def damaged_text(location: str, sources: list[str]) -> str:
+    """`rag index info` on an index that cannot be opened: where it is and what to rebuild it from."""
+    return "\n".join([f"Index:     {safe_line(location)} (damaged)",
+                      f"Sources:   {_paths(sources) or 'not recorded'}"])
+
+
+def _paths(paths: Any) -> str:
+    """Paths on one line, each made safe, then quoted as a shell would need them."""
+    return " ".join(shlex.quote(safe_line(p)) for p in paths)
