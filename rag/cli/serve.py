@@ -49,16 +49,16 @@ def serve(ctx: click.Context, host: str, port: int, api_key: str | None, max_con
         for name in names:  # build what has no index yet, once, before any worker starts
             bot, _ = context.assistant(ctx, True, bot=name) if name != default else (first, None)
             bot.ensure_index()
+    sock = bind(host, port)  # before any warning: a port in use is exactly one line
     if host not in LOOPBACK and not api_key:
         click.echo(f"rag: warning: serving on {host} without an API key: anyone who can reach this address can "
                    "ask the bots; pass --api-key or set RAG_SERVE_API_KEY", err=True)
     config = ServerConfig(api_key=api_key or "", max_concurrent=max_concurrent, threads=threads,
                           allow_origins=tuple(origins))
     spec = Spec({k: ctx.obj[k] for k in ("home", "model", "embedder")}, names, default, config, workers)
-    sock = bind(host, port)
     app: object
     if workers == 1:
-        app = make_app(build_service(spec) if len(names) > 1 else _single(first, spec))
+        app = make_app(build_service(spec))
     else:
         os.environ[SPEC_ENV] = spec.dumps()  # each worker builds its own app from it
         app = "rag.server.app:from_environment"
@@ -76,10 +76,3 @@ def serve(ctx: click.Context, host: str, port: int, api_key: str | None, max_con
         sock.close()
     click.echo("Stopped.", err=True)
 
-
-def _single(assistant, spec):  # type: ignore[no-untyped-def]
-    """One bot in this process: the assistant already built (and its index checked) serves."""
-    from rag.server.service import Service
-
-    assistant.warm_up()
-    return Service({spec.default: assistant}, spec.default, spec.config)

@@ -72,10 +72,15 @@ class Spec:
 
 
 def build_service(spec: Spec) -> Service:
+    from index.embed import make_embedder
     from rag.assistant import Assistant
     from rag.config.settings import Settings
+    from rag.server.vectors import CachedEmbedder
 
-    bots = {name: Assistant(Settings.load(**{**spec.settings, "bot": name})) for name in spec.bots}
+    bots = {}
+    for name in spec.bots:
+        settings = Settings.load(**{**spec.settings, "bot": name})
+        bots[name] = Assistant(settings, embedder=CachedEmbedder(make_embedder(settings.embedder, settings.model)))
     for assistant in bots.values():
         assistant.warm_up()  # the model loads before the first request, not during it
     return Service(bots, spec.default, spec.config)

@@ -38,9 +38,10 @@ def _service(request: Request) -> Service:
 
 
 def _headers(service: Service) -> dict[str, str]:
-    ancestors = " ".join(("'self'", *service.config.allow_origins)) if service.config.allow_origins else "*"
-    return {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-                                       f"frame-ancestors {ancestors}",
+    policy = "default-src 'self'; img-src 'self' data:"
+    if service.config.allow_origins:  # none listed: any page may frame it (a file:// page too, which `*` misses)
+        policy += "; frame-ancestors " + " ".join(("'self'", *service.config.allow_origins))
+    return {"Content-Security-Policy": policy,
             "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
 
 

@@ -1,0 +1,99 @@
+"""`rag serve` and `rag bot publish` as a user runs them: processes, signals, a port in use, several
+workers picking up a rebuild (slow tier: every test starts processes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, assert_one_line_error
+
+pytestmark = pytest.mark.slow
+
+
+@contextmanager
+def serving(home: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], str, str]]:
+    """`rag --embedder hash ARGS` (ending with `serve ...`) on a port of its choosing; yields the process,
+    its base URL and what it printed up to its "Serving" line."""
+    proc = subprocess.Popen([sys.executable, "-m", "rag", "--embedder", "hash", *args, "--port", "0"],
+                            cwd=ROOT, env={**os.environ, "RAG_HOME": str(home)}, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    head = ""
+    try:
+        while "Serving" not in head:  # printed once the socket listens (requests wait in its backlog)
+            line = proc.stderr.readline()
+            assert line, f"rag serve exited: {head}"
+            head += line
+        yield proc, head.rsplit(" on ", 1)[1].split("/ ", 1)[0], head
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    return err
+
+
+def test_serve_warns_without_a_key_stops_on_sigterm_and_refuses_a_taken_port(home: Path) -> None:
+    with serving(home, "serve", "--host", "127.0.0.2") as (proc, url, head):  # loopback, but not the usual address
+        assert "rag: warning: serving on 127.0.0.2 without an API key" in head
+        assert httpx.get(f"{url}/health", timeout=10).json()["bots"] == ["default"]
+        port = url.rsplit(":", 1)[1]
+        taken = subprocess.run([sys.executable, "-m", "rag", "--embedder", "hash", "serve", "--host", "127.0.0.2",
+                                "--port", port], cwd=ROOT, env={**os.environ, "RAG_HOME": str(home)},
+                               capture_output=True, text=True, timeout=120)
+        assert taken.returncode == 2
+        assert taken.stderr.strip() == f"rag: error: port {port} on 127.0.0.2 is in use; stop what holds it or " \
+                                       "pass --port"
+        err = stop(proc)
+    assert "Stopped." in err and "Traceback" not in err
+
+
+def test_workers_share_the_port_and_pick_up_a_rebuild(home: Path, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "rifugio.md").write_text("# Rifugi\n\nIl rifugio Vittorio Emanuele si trova a 2732 metri.\n")
+    env = {**os.environ, "RAG_HOME": str(home)}
+    made = subprocess.run([sys.executable, "-m", "rag", "--embedder", "hash", "bot", "new", "alpi", "-s", str(docs),
+                           "-q"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    question = {"model": "alpi", "messages": [{"role": "user", "content": "A che quota si trova il rifugio?"}]}
+
+    def answers(url: str) -> list[str]:  # a connection each: the kernel spreads them over the workers
+        return [httpx.post(f"{url}/v1/chat/completions", json=question, timeout=120)
+                .json()["choices"][0]["message"]["content"] for _ in range(6)]
+
+    with serving(home, "--bot", "alpi", "serve", "--workers", "2") as (proc, url, head):
+        assert "2 workers" in head
+        assert all("2732" in a for a in answers(url))
+        (docs / "rifugio.md").write_text("# Rifugi\n\nIl rifugio Vittorio Emanuele si trova a 2735 metri.\n")
+        rebuilt = subprocess.run([sys.executable, "-m", "rag", "--embedder", "hash", "--bot", "alpi", "index",
+                                  "update"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert all("2735" in a for a in answers(url)), "every worker answers from the new generation"
+        assert "Stopped." in stop(proc)
+
+
+def test_publish_prints_every_channel(rag) -> None:  # type: ignore[no-untyped-def]
+    out = rag("bot", "publish", "default", "--url", "http://bots.example:8000/").out
+    assert '<script src="http://bots.example:8000/widget.js" data-bot="default"></script>' in out
+    assert "curl http://bots.example:8000/v1/chat/completions" in out
+    assert 'OpenAI(base_url="http://bots.example:8000/v1"' in out
+    info = rag("bot", "publish", "default", "--json", "--api-key").json()
+    assert info["mcp"]["mcpServers"]["rag-default"]["args"] == ["mcp", "--bot", "default"]
+    assert "Authorization: Bearer $RAG_SERVE_API_KEY" in info["curl"]
+    assert json.dumps(info).count("sk-") == 0
+    assert_one_line_error(rag("bot", "publish", "nobody"))
