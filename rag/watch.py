@@ -134,6 +134,27 @@ def raise_missing(sources: list[str]) -> None:
     raise SourceError(f"none of the index's sources is a folder that exists ({' '.join(sources)}); nothing to watch")
 
 
+def serve_watch(assistants: Iterable[Assistant], say: Callable[[str], None]) -> Callable[[], None]:
+    """The hook for `rag serve --watch`: one watcher thread per bot, each on its own `Assistant` (sharing
+    the loaded embedding model) so that updating never holds up answering; returns the function that
+    stops them. Call it once, in the process that binds the port (not in each worker): workers, threads
+    and other processes all open the new generation at their next question (`Assistant.searcher`), and
+    `Assistant.generation_changed_at()` says when the one in use was built, for the page to show.
+    `say` gets one line per update, prefixed by the bot's name."""
+    stops = []
+    for serving in assistants:
+        name = serving.settings.bot
+        own = Assistant(serving.settings, embedder=serving.embedder, wait=True)
+        _, watcher = watch_in_thread(own, lambda event, n=name: say(f"{n}: {event.line()}"))  # type: ignore[misc]
+        stops.append(watcher.stop)
+
+    def stop_all() -> None:
+        for stop in stops:
+            stop.set()
+
+    return stop_all
+
+
 def watch_in_thread(assistant: Assistant, on_event: Callable[[WatchEvent], None],
                     stop: threading.Event | None = None) -> tuple[threading.Thread, Watcher]:
     """Run a `Watcher` in a daemon thread (for `rag serve --watch`); set `watcher.stop` to end it.

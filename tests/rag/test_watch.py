@@ -15,7 +15,7 @@ import pytest
 from index.embed import HashEmbedder
 from rag.assistant import Assistant
 from rag.config.settings import Settings
-from rag.watch import Watcher, WatchEvent, roots, watch_in_thread
+from rag.watch import Watcher, WatchEvent, roots, serve_watch, watch_in_thread
 from tests.conftest import ROOT
 
 WAIT = 60  # seconds for one event on a busy 2-core machine; each wait ends as soon as the event comes
@@ -85,6 +85,32 @@ def test_a_failed_update_is_one_event_and_the_watching_goes_on(tmp_path: Path) -
     finally:
         watcher.stop.set()
         thread.join(WAIT)
+
+
+def test_the_serve_hook_updates_and_the_serving_assistant_uses_it(tmp_path: Path) -> None:
+    """`rag serve --watch`: the server's own Assistant answers from each new generation, and says when it
+    was built; the watching runs on a second Assistant sharing its embedder."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Il faro di Genova si chiama Lanterna.\n")
+    serving = Assistant(Settings(home=tmp_path / "home", embedder="hash"), embedder=HashEmbedder())
+    serving.build([str(docs)])
+    before = (serving.search("faro", 1), serving.generation_changed_at())[1]
+    lines: queue.Queue[str] = queue.Queue()
+    stop = serve_watch([serving], lines.put)
+    try:
+        while True:  # the watcher is ready once a change is seen; write until one is (no fixed sleep)
+            (docs / "b.txt").write_text("La torre di Pisa pende di quasi quattro gradi.\n")
+            try:
+                line = lines.get(timeout=2)
+                break
+            except queue.Empty:
+                continue
+        assert line.startswith("default: ") and "updated: 1 file(s)" in line
+        assert serving.search("torre Pisa pende", 1)[0].chunk.path.endswith("b.txt")
+        assert serving.generation_changed_at() >= before and serving.searcher.generation.meta.n_files == 2
+    finally:
+        stop()
 
 
 def test_roots_and_what_is_relevant(tmp_path: Path) -> None:
