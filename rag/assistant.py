@@ -14,12 +14,14 @@ from functools import cached_property
 
 from index.builder import Builder, ProgressFactory, has_history, recorded_sources
 from index.compat import check_chunking, chunking_of
-from index.embed import DEFAULT_MODEL, Embedder, make_embedder
+from index.embed import DEFAULT_MODEL, Embedder, MultilingualEmbedder, make_embedder
+from index.embed.multilingual import available as multilingual_available
 from index.errors import SourceError
 from index.records import BuildReport, Hit
 from index.search import Searcher
 from index.store import IndexStore
 from index.text.chunking import ChunkSettings
+from index.text.language import asked_in_another_language
 from rag.answer import Answer
 from rag.answerers import Answerer, Retrieval, make_answerer
 from rag.answerers.generative import collect
@@ -152,6 +154,49 @@ class Assistant:
         """Who writes the answer, made anew for each question (cheap) so that a swapped engine is used."""
         return make_answerer(self.settings, self.profile.instructions, self.profile.no_answer, self.engine)
 
+    def _answer(self, searched: str, focus: str, on_token: Callable[[str], None] | None) -> Answer:
+        """Retrieve for `searched` and answer it (the extractive answerer covering `focus` when given)."""
+        began = time.perf_counter()
+        searcher = self.searcher
+        embed = self.embedder.embed
+        if self._across(searched, searcher):  # the multilingual encoder re-ranks, and compares sentences
+            hits, vector = searcher.search_across(searched, self.settings.top_k, self.multilingual)
+            embed = self.multilingual.embed
+        else:
+            vector = searcher.embed_query(searched)
+            hits = searcher.search(searched, self.settings.top_k, self.settings.mode,  # type: ignore[arg-type]
+                                   query_vector=vector)
+        retrieved = time.perf_counter()
+        answer = self.answerer.answer(Retrieval(searched, hits, vector, searcher, embed, focus), on_token)
+        timings = {"retrieval": retrieved - began, **answer.timings}
+        timings.setdefault("answer", time.perf_counter() - retrieved)
+        return replace(answer, timings=timings)
+
+    @cached_property
+    def multilingual(self) -> Embedder:
+        """The encoder for questions in another language than the documents (loads on first use)."""
+        return MultilingualEmbedder()
+
+    def _across(self, question: str, searcher: Searcher) -> bool:
+        """Whether `question` takes the multilingual path: in hybrid mode, in another language than
+        every document, with the encoder installed and not switched off (`multilingual = false`)."""
+        return (self.settings.multilingual and self.settings.mode == "hybrid"
+                and asked_in_another_language(question, searcher.langs) and multilingual_available())
+
+    def _follow_up(self, question: str, session: ChatSession) -> tuple[str, Answer]:
+        """A later turn without an LLM: the question is answered alone and, when it leans on the
+        previous turn or finds no answer alone, searched together with that turn while the answer
+        must still cover its own words (so the previous answer is not simply repeated). The answer
+        with the higher confidence wins; an abstention never beats an answer."""
+        alone = self._answer(question, "", None)
+        if not (session.looks_like_follow_up(question) or alone.abstained):
+            return question, alone
+        combined = session.with_context(question)
+        context = self._answer(combined, question, None)
+        if not context.abstained and (alone.abstained or context.confidence > alone.confidence):
+            return combined, context
+        return question, alone
+
     def ask(self, question: str, on_token: Callable[[str], None] | None = None,
             session: ChatSession | None = None) -> Answer:
         """Answer from the documents, or abstain with the nearest passages.
@@ -160,21 +205,16 @@ class Assistant:
         made standalone before retrieval and the turn is recorded.
         """
         engine = self.engine
-        searched = question
-        if session is not None:
-            rewrite = (lambda prompt: collect(engine, [{"role": "user", "content": prompt}], max_tokens=64)[0]) \
-                if engine is not None else None
-            searched = session.standalone(question, rewrite)
-        began = time.perf_counter()
-        searcher = self.searcher
-        vector = searcher.embed_query(searched)
-        hits = searcher.search(searched, self.settings.top_k, self.settings.mode,  # type: ignore[arg-type]
-                               query_vector=vector)
-        retrieved = time.perf_counter()
-        answer = self.answerer.answer(Retrieval(searched, hits, vector, searcher, self.embedder.embed), on_token)
-        timings = {"retrieval": retrieved - began, **answer.timings}
-        timings.setdefault("answer", time.perf_counter() - retrieved)
-        answer = replace(answer, question=question if engine is not None else searched, timings=timings)
+        if session is not None and session.turns and engine is None:
+            searched, answer = self._follow_up(question, session)
+        else:
+            searched = question
+            if session is not None:
+                rewrite = (lambda prompt: collect(engine, [{"role": "user", "content": prompt}],
+                                                  max_tokens=64)[0]) if engine is not None else None
+                searched = session.standalone(question, rewrite)
+            answer = self._answer(searched, "", on_token)
+        answer = replace(answer, question=question if engine is not None else searched)
         # the quote's page, and each cited file checked against the generation that answered
         answer = settle(answer, self._searcher.generation if self._searcher is not None else None)
         if self.profile.citation_style == "list" and not answer.abstained:  # sources listed below only

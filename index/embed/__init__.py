@@ -11,12 +11,14 @@ from collections.abc import Callable
 
 from index.embed.base import DEFAULT_MODEL, PROBE_TOLERANCE, Embedder, Progress, default_model_path, fingerprint
 from index.embed.fake import HashEmbedder
+from index.embed.multilingual import MultilingualEmbedder
 from index.embed.transformer import SentenceTransformerEmbedder
 from index.errors import ModelError
 
 EMBEDDERS: dict[str, Callable[..., Embedder]] = {
     "sentence-transformers": SentenceTransformerEmbedder,
     "hash": HashEmbedder,
+    "use-multilingual": MultilingualEmbedder,
 }
 
 
@@ -27,5 +29,5 @@ def make_embedder(backend: str, model: str = "") -> Embedder:
     return EMBEDDERS[backend](model) if model else EMBEDDERS[backend]()
 
 
-__all__ = ["DEFAULT_MODEL", "EMBEDDERS", "PROBE_TOLERANCE", "Embedder", "HashEmbedder", "Progress",
-           "SentenceTransformerEmbedder", "default_model_path", "fingerprint", "make_embedder"]
+__all__ = ["DEFAULT_MODEL", "EMBEDDERS", "PROBE_TOLERANCE", "Embedder", "HashEmbedder", "MultilingualEmbedder",
+           "Progress", "SentenceTransformerEmbedder", "default_model_path", "fingerprint", "make_embedder"]

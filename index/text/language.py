@@ -59,6 +59,13 @@ def detect_language(text: str, sample: int = 20000) -> str:
     return best if best_share >= _MIN_SHARE else UNKNOWN
 
 
+def asked_in_another_language(question: str, langs: set[str]) -> bool:
+    """Whether `question` is, recognisably, in none of the documents' languages `langs`."""
+    corpus = set(langs) - {UNKNOWN}
+    asked_in = detect_language(question)
+    return asked_in != UNKNOWN and bool(corpus) and asked_in not in corpus
+
+
 @cache
 def stemmer(code: str):  # type: ignore[no-untyped-def]
     """The Snowball stemmer of language `code` (shared, made once), or None for a language we lack."""

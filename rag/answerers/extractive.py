@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.records import Hit
-from index.text.language import UNKNOWN, detect_language, held_terms, stemmer, stopwords, words
+from index.text.language import (UNKNOWN, asked_in_another_language, detect_language, held_terms, stemmer,
+                                 stopwords, words)
 from index.text.sentences import Sentence, split_sentences
 from rag.answer import Answer, AnswerSentence, Citation
 from rag.answerers.base import Corpus, OnToken, Retrieval
@@ -112,7 +113,7 @@ class QuestionTerms:
         asked_in = detect_language(question)
         # A question in another language than every document: most of its words are absent for that
         # reason alone, so an absent word is no evidence that the documents lack the answer.
-        self.cross_lingual = asked_in != UNKNOWN and bool(corpus_langs) and asked_in not in corpus_langs
+        self.cross_lingual = asked_in_another_language(question, corpus_langs)
         self.pattern = answer_pattern(question)
         langs = corpus_langs | ({asked_in} - {UNKNOWN})
         weigh_in = asked_in if asked_in != UNKNOWN else next(iter(sorted(corpus_langs)), "en")
@@ -162,7 +163,7 @@ def candidates(question: str, hits: list[Hit], corpus: Corpus, question_vector: 
         passage_coverage.append(qterms.coverage(held_terms(chunk.text, chunk.lang)))
         for sentence in split_sentences(chunk.text, chunk.start):
             key = (chunk.path, sentence.start)
-            if key in seen or sentence.text == chunk.heading:
+            if key in seen or sentence.text == chunk.heading or is_heading(chunk.text, sentence.start - chunk.start):
                 continue
             seen.add(key)
             terms = held_terms(sentence.text, chunk.lang)
@@ -211,6 +212,28 @@ def choose(cands: list[Candidate]) -> list[Candidate]:
     if len(ranked) > 1 and ranked[1].rank >= RUNNER_UP_RATIO * ranked[0].rank:
         chosen.append(ranked[1])
     return sorted(chosen, key=lambda c: (c.hit_index, c.sentence.start))
+
+
+_END_PUNCT = tuple(".!?;:,…)\"'»”")
+HEADING_MAX_WORDS = 12
+
+
+def is_heading(text: str, start: int) -> bool:
+    """Whether the sentence at `start` of a passage is a heading, which names a subject but never
+    answers: a line of its own (a blank line or the passage's edge above and below), of at most
+    `HEADING_MAX_WORDS` words, not ending like a sentence; or a Markdown `#` line. A heading inside a
+    passage is not its `heading` (that is the one above the passage), and was quoted as an answer."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end < 0 else line_end
+    line = text[line_start:line_end].strip()
+    if line.startswith("#"):
+        return True
+    if not line or len(line.split()) > HEADING_MAX_WORDS or line.endswith(_END_PUNCT):
+        return False
+    above = text[:line_start].rstrip(" \t")
+    below = text[line_end:].lstrip(" \t")
+    return (not above.strip() or above.endswith("\n\n")) and (not below.strip() or below.startswith("\n\n"))
 
 
 def _trim(sentence: Sentence) -> Sentence:

@@ -59,6 +59,7 @@ class Settings:
     connect_timeout: float = 5.0  # seconds
     read_timeout: float = 60.0
     strict: bool = False  # drop generated sentences that the cited passages do not support
+    multilingual: bool = True  # a question in another language than the documents: re-rank with USE v3
     # Names set by config, env or flags rather than defaulted; an index built with other chunk
     # settings is refused only when they were asked for explicitly.
     explicit: frozenset[str] = field(default=frozenset(), compare=False)

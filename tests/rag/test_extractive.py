@@ -112,3 +112,15 @@ def test_embedding_only_sentences_that_can_win_changes_nothing(seed_assistant, m
             outcome[name] = ([c.sentence.text for c in chosen], round(max(c.score for c in cands), 5))
         assert outcome["pruned"] == outcome["all"], question
     assert saved["pruned"] < saved["all"]
+
+
+def test_a_heading_inside_a_passage_is_never_an_answer() -> None:
+    from rag.answerers.extractive import is_heading
+
+    text = ("Intro line.\n\nL’innovazione di ByteDance: la piattaforma Coze\n\nIn parallelo allo sviluppo, "
+            "ByteDance ha lanciato Coze.\nFondazione: 1987\n\n## Storia\nAltro testo.")
+    assert is_heading(text, text.index("L’innovazione"))  # a short line alone between blank lines
+    assert is_heading(text, text.index("## Storia"))  # a Markdown heading
+    assert not is_heading(text, text.index("In parallelo"))  # a sentence
+    assert not is_heading(text, text.index("Fondazione"))  # a line inside a paragraph: a fact, not a title
+    assert not is_heading(text, text.index("Intro"))  # it ends like a sentence
