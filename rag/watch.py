@@ -81,6 +81,7 @@ class Watcher:
         self.debounce_ms, self.step_ms = debounce_ms, step_ms
         assistant.wait = True  # queue behind another writer (a build in a terminal) instead of failing
         self.ready = threading.Event()  # set once the watches are in place: changes from then on are seen
+        self.folders: list[str] = []  # what `run` watches
 
     def sources(self) -> list[str]:
         generation = self.assistant.store.open()  # IndexMissingError when the bot has no index yet
@@ -94,8 +95,9 @@ class Watcher:
         index_root = os.path.abspath(self.assistant.store.root)
         if path == index_root or path.startswith(index_root + os.sep):
             return False
-        parts = path.split(os.sep)
-        if any(part.startswith(".") for part in parts[1:]):
+        below = next((os.path.relpath(path, root) for root in self.folders
+                      if path.startswith(root.rstrip(os.sep) + os.sep)), path)
+        if any(part.startswith(".") for part in below.split(os.sep)):  # hidden below a watched folder, as in discover
             return False
         return os.path.splitext(path)[1].lower() in SUPPORTED
 
@@ -105,7 +107,7 @@ class Watcher:
         import watchfiles
 
         sources = self.sources()
-        folders = roots(sources)
+        folders = self.folders = roots(sources)
         if not folders:
             raise_missing(sources)
         changes = watchfiles.watch(*folders, watch_filter=lambda _change, path: self.relevant(path),

@@ -120,7 +120,9 @@ def test_roots_and_what_is_relevant(tmp_path: Path) -> None:
                   str(tmp_path / "missing")]) == [str(tmp_path / "docs"), str(tmp_path)]
     watcher = Watcher(Assistant(Settings(home=tmp_path / "home", embedder="hash"), embedder=HashEmbedder()),
                       lambda e: None)
+    watcher.folders = [str(tmp_path / "docs"), str(tmp_path / ".notes")]
     assert watcher.relevant(str(tmp_path / "docs" / "a.docx"))
+    assert watcher.relevant(str(tmp_path / ".notes" / "b.md"))  # a hidden folder given as a source is watched
     assert not watcher.relevant(str(tmp_path / "docs" / "a.tmp"))
     assert not watcher.relevant(str(tmp_path / "docs" / ".git" / "a.md"))
     assert not watcher.relevant(str(tmp_path / "home" / "indexes" / "default" / "x.txt"))
