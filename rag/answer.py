@@ -23,6 +23,7 @@ class Citation:
     n: int
     hit: Hit
     source_state: str = ""  # "", "changed since indexed" or "deleted": the file since it was indexed (rag.freshness)
+    shown: str = ""  # the path as shown, relative to the folder above its source (index.ingest.sources.shown)
 
     def to_json(self) -> dict[str, Any]:
         return {"n": self.n, **passage_json(self.hit), "source_state": self.source_state or "current"}

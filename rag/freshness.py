@@ -1,7 +1,9 @@
 """What a citation says about its source when the answer is given: the page of the quote, and whether
 the cited file has changed or gone since it was indexed.
 
-`settle` runs once per answer, on its few citations. The freshness check is cheap: one `stat` per
+`settle` runs once per answer, on its few citations. A path is stored absolute; it is shown relative
+to the folder above the source it came from (`docs/guide.md` for a source `~/proj/docs`), so a
+citation reads the same from any directory. The freshness check is cheap: one `stat` per
 cited file against the size and modification time the index recorded; only when those differ is the
 file hashed (a `touch`, a checkout that rewrote the same bytes, a copy: all still "current"). A file
 stored under a relative path by an older index, and not found from here, is left unmarked: from
@@ -19,28 +21,33 @@ import os
 from dataclasses import replace
 from typing import Protocol
 
-from index.store.meta import FileRecord
+from index.ingest.sources import shown
+from index.store.meta import FileRecord, IndexMeta
 from rag.answer import Answer, Citation
 
 CURRENT, CHANGED, DELETED = "", "changed since indexed", "deleted"
 
 
 class FileLookup(Protocol):
-    """What `settle` needs of a generation: the record of one indexed file."""
+    """What `settle` needs of a generation: the record of one indexed file, and the sources it recorded."""
+
+    meta: IndexMeta
 
     def file(self, path: str) -> FileRecord | None: ...
 
 
 def settle(answer: Answer, generation: FileLookup | None) -> Answer:
-    """`answer` with each citation at its quote's page and marked when its source moved on."""
+    """`answer` with each citation at its quote's page, its path as shown (relative to the folder above
+    its source, wherever the question is asked from), and marked when its source moved on."""
     states: dict[str, str] = {}
+    sources = generation.meta.sources if generation is not None else []
     citations = []
     for cit in answer.citations:
         path = cit.hit.chunk.path
         if path not in states:
             record = generation.file(path) if generation is not None else None
             states[path] = state_of(path, record) if record is not None else CURRENT
-        citations.append(replace(_at_quote(answer, cit), source_state=states[path]))
+        citations.append(replace(_at_quote(answer, cit), source_state=states[path], shown=shown(path, sources)))
     return replace(answer, citations=tuple(citations))
 
 

@@ -74,10 +74,11 @@ def answer_fragments(answer: Answer) -> list[str]:
     return out or [escape_md(answer.text)]
 
 
-def where(hit: Hit) -> str:
-    """`seeds/file.txt:13-19 § Heading`: file relative to the working directory, lines or page."""
+def where(hit: Hit, shown: str = "") -> str:
+    """`seeds/file.txt:13-19 § Heading`: the file as its citation shows it (`shown`, relative to the folder
+    above its source), else relative to the working directory; then lines or page."""
     c = hit.chunk
-    text = display_path(c.path) + c.location[len(c.path):]
+    text = (shown or display_path(c.path)) + c.location[len(c.path):]
     return safe(text + (f"  § {c.heading}" if c.heading else ""))
 
 

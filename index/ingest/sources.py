@@ -69,6 +69,23 @@ def resolve(inputs: Iterable[str]) -> list[str]:
     return [os.path.abspath(os.path.expanduser(raw)) if raw.strip() else raw for raw in inputs]
 
 
+def shown(path: str, sources: Iterable[str]) -> str:
+    """`path` as a person reads it, whatever the current directory: relative to the folder above the
+    source it was found under (source `~/proj/docs` -> `docs/guide/a.md`; a file source -> its name), or
+    "" when it lies under none."""
+    for source in sources:
+        root = source
+        if _GLOB_CHARS & set(source):
+            parts = source.split(os.sep)
+            root = os.sep.join(parts[:next(i for i, part in enumerate(parts) if _GLOB_CHARS & set(part))]) or os.sep
+        root = root.rstrip(os.sep) or os.sep
+        if path == root:
+            return os.path.basename(path)
+        if path.startswith(root + os.sep) and os.path.isabs(root):
+            return os.path.relpath(path, os.path.dirname(root))
+    return ""
+
+
 def _expand(raw: str) -> Iterator[Path]:
     """Yield the paths one user input names, absolute."""
     if not raw.strip():

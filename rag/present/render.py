@@ -58,9 +58,10 @@ def display_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def _where(hit: Hit) -> str:
+def _where(hit: Hit, shown: str = "") -> str:
+    """`docs/a.md:3-5  § Heading`; `shown` is the path as a citation shows it (rag.freshness), if known."""
     c = hit.chunk
-    where = display_path(c.path) + c.location[len(c.path):]
+    where = (shown or display_path(c.path)) + c.location[len(c.path):]
     return safe_line(where + (f"  § {' '.join(c.heading.split())}" if c.heading else ""))
 
 
@@ -95,7 +96,8 @@ def answer_text(answer: Answer, bold: bool = False, streamed: bool = False) -> s
         chunk = cit.hit.chunk
         spans = [s.char_span for s in answer.sentences if cit.n in s.citations and s.char_span]
         focus = (spans[0][0] - chunk.start, spans[0][1] - chunk.start) if spans else None
-        lines.append(f"[{cit.n}] {_where(cit.hit)}" + (f"  ({cit.source_state})" if cit.source_state else ""))
+        state = f"  ({cit.source_state})" if cit.source_state else ""
+        lines.append(f"[{cit.n}] {_where(cit.hit, cit.shown)}{state}")
         lines.append(_quote(chunk.text, focus=focus, bold=bold))
     return "\n".join(lines)
 

@@ -120,3 +120,13 @@ def test_relative_sources_are_stored_resolved_and_update_from_anywhere(tmp_path:
     report = builder.update()
     assert report.files_indexed == 2 and report.files_reused == 1
     assert {f.path for f in store.open().files()} == {str(project / "docs" / n) for n in ("a.txt", "b.txt")}
+
+
+def test_a_path_is_shown_relative_to_the_folder_above_its_source() -> None:
+    from index.ingest.sources import shown
+
+    sources = ["/home/u/proj/docs", "/home/u/notes.md", "/srv/kb/**/*.md"]
+    assert shown("/home/u/proj/docs/guide/a.md", sources) == "docs/guide/a.md"
+    assert shown("/home/u/notes.md", sources) == "notes.md"
+    assert shown("/srv/kb/x/y.md", sources) == "kb/x/y.md"
+    assert shown("/elsewhere/z.md", sources) == ""

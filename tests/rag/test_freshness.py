@@ -48,7 +48,8 @@ def test_a_cited_file_that_moved_on_is_marked(tmp_path: Path) -> None:
     assert changed.citations[0].source_state == CHANGED
     data = json.loads(json.dumps(changed.to_json()))
     assert data["citations"][0]["source_state"] == "changed since indexed"
-    assert "faro.txt:1  (changed since indexed)" in answer_text(changed)
+    assert "[1] docs/faro.txt:1  (changed since indexed)" in answer_text(changed)  # shown from its source's folder
+    assert changed.citations[0].shown == "docs/faro.txt"
 
     faro.unlink()
     gone = _ask(assistant)

@@ -48,8 +48,8 @@ class SourcesPane(Vertical):
         self.answer = answer
         options = self.query_one("#citations", OptionList)
         options.clear_options()
-        options.add_options([Option(Text(f"[{c.n}] {where(c.hit)}{_state(c)}", no_wrap=True, overflow="ellipsis"),
-                                    id=str(c.n)) for c in answer.citations])
+        options.add_options([Option(Text(f"[{c.n}] {where(c.hit, c.shown)}{_state(c)}", no_wrap=True,
+                                         overflow="ellipsis"), id=str(c.n)) for c in answer.citations])
         if answer.citations:
             self.select(n or answer.citations[0].n)
         else:
@@ -82,7 +82,7 @@ class SourcesPane(Vertical):
                 meta.append(f"\n{mark} {sentence.support}{'' if sentence.citations else ', cites nothing'}: ")
                 meta.append(_short(sentence.text), style="italic")
         spans = cited_spans(self.answer, n)
-        self._detail(Text(f"[{n}] {where(cit.hit)}{_state(cit)}"), meta, passage(cit.hit.chunk.text, spans))
+        self._detail(Text(f"[{n}] {where(cit.hit, cit.shown)}{_state(cit)}"), meta, passage(cit.hit.chunk.text, spans))
         return True
 
     def _detail(self, head: Text, meta: Text, body: Text) -> None:
