@@ -78,6 +78,17 @@ def recorded_sources(store: IndexStore) -> list[str] | None:
     return pending_sources(root) or None
 
 
+def missing(store: IndexStore) -> IndexMissingError:
+    """The error for a folder with no index: naming the build that is running or was interrupted there,
+    if any (its journal says what it builds), whose work is waiting to be resumed, not replaced."""
+    pending = pending_sources(store.root)
+    if pending is None:
+        return IndexMissingError(f"no index in {store.root}")
+    what = f"of {' '.join(pending)} " if pending else ""
+    return IndexMissingError(f"no index in {store.root} yet: a build {what}is running or was interrupted "
+                             f"({pending_rows(store.root)} vectors saved); it was left as it is", Fix.REBUILD)
+
+
 @dataclass
 class _Entry:
     doc: Document
@@ -120,11 +131,7 @@ class Builder:
             if self.store.exists():  # raises IndexCorruptError for a CURRENT that points nowhere
                 return None
             if has_history(self.store.root):
-                pending = pending_sources(self.store.root)
-                what = f"of {' '.join(pending)} " if pending else ""
-                raise IndexMissingError(f"no index yet: an interrupted build {what}is waiting in {self.store.root} "
-                                        f"({pending_rows(self.store.root)} vectors saved); it was left as it is",
-                                        Fix.REBUILD)
+                raise missing(self.store)
             return self._run(list(sources()), previous=None)
 
     def update(self) -> BuildReport:
@@ -133,6 +140,8 @@ class Builder:
             return self._update()
 
     def _update(self) -> BuildReport:
+        if not self.store.exists():
+            raise missing(self.store)
         previous = self.store.open()
         check_update(previous.meta, self.embedder, self.chunking, self.probe)
         return self._run(previous.meta.sources, previous)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
 
-from index.builder import Builder, ProgressFactory, has_history, recorded_sources
+from index.builder import Builder, ProgressFactory, has_history, missing, recorded_sources
 from index.compat import check_chunking, chunking_of
 from index.embed import DEFAULT_MODEL, Embedder, MultilingualEmbedder, make_embedder
 from index.embed.multilingual import available as multilingual_available
@@ -67,6 +67,8 @@ class Assistant:
 
     def _index_chunking(self) -> ChunkSettings:
         """The index's chunk settings; chunk settings asked for explicitly must be the same."""
+        if not self.store.exists():
+            raise missing(self.store)
         meta = self.store.open().meta
         if self.settings.explicit & {"chunk_size", "chunk_overlap"}:
             check_chunking(meta, self._chunking())

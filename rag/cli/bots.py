@@ -233,9 +233,11 @@ def rm(ctx: click.Context, name: str, yes: bool) -> None:
     if not yes and sys.stdin.isatty():
         click.confirm(f"Remove bot {name!r}, its index and its imported documents?", abort=True)
     root = home / "indexes" / name
-    with store.locked(), WriterLock(root):
-        store.remove(name)
-        shutil.rmtree(root)
+    with store.locked():
+        store.text(name)  # still there: another `rag bot rm` may have removed it while this one waited
+        with WriterLock(root):
+            store.remove(name)
+            shutil.rmtree(root)
     click.echo(f"Removed bot {name!r}.", err=True)
 
 
