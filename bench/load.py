@@ -1,8 +1,8 @@
 """Load on `rag serve`: 1, 8 and 32 concurrent clients asking squad_it_dev questions over loopback.
 
 Measures the server before the ASGI rewrite (`bench/old_server.py`, the standard library's threaded
-server with a per-bot lock) and today's (`rag serve --workers 2`), one after the other, on the same
-index and the same questions, in one command:
+server with a per-bot lock) and today's (`rag serve --workers 2`) in one command, on the same index
+and the same questions: both are started, and each level runs on one right after the other:
 
     python bench/load.py            # about 5 minutes on 2 cores; writes bench/results/load.json
 
@@ -36,6 +36,7 @@ BOT = "squad"
 LEVELS = {1: 16, 8: 64, 32: 96}  # concurrent clients: questions asked at that level
 DEADLINE_S = 120.0  # per level
 TIMEOUT_S = 60.0  # per request
+START_S = 900.0  # for a server to load and, today's, to embed the index's sentences
 
 
 def free_port() -> int:
@@ -58,18 +59,19 @@ def start(name: str, port: int, workers: int) -> subprocess.Popen[bytes]:
         cmd = [sys.executable, "-m", "rag", "--home", str(HOME), "--bot", BOT, "serve", "--port", str(port),
                "--workers", str(workers), "--max-concurrent", "64"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + START_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"{name} server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+            health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+            if health.status_code == 200 and not health.json().get("warming"):  # ready, vectors remembered
                 return proc
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)  # polling a process that has no readiness signal but /health
+        time.sleep(0.5)  # polling a process that has no readiness signal but /health
     proc.kill()
-    raise SystemExit(f"{name} server did not start within 300 s")
+    raise SystemExit(f"{name} server was not ready within {START_S:g} s")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -126,6 +128,7 @@ def level(port: int, clients: int, questions: list[str]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="rag serve --workers for today's server")
+    parser.add_argument("--levels", type=int, nargs="*", default=list(LEVELS), choices=list(LEVELS))
     parser.add_argument("--out", type=Path, default=RESULTS / "load.json")
     args = parser.parse_args()
     ensure_bot()
@@ -133,22 +136,34 @@ def main() -> None:
     slices, at = {}, 0
     for clients, count in LEVELS.items():  # each level its own questions, the same for both servers
         slices[clients], at = pool[at:at + count], at + count
-    runs: dict[str, list[dict[str, Any]]] = {}
-    for name in ("before", "after"):
-        port = free_port()
-        proc = start(name, port, args.workers)
-        try:
+    ports = {"before": free_port(), "after": free_port()}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
+    loads: list[float] = []
+    ready_s: dict[str, float] = {}
+    try:
+        for name, port in ports.items():  # both up at once; only one is asked at a time
+            began = time.monotonic()
+            procs[name] = start(name, port, args.workers)
+            ready_s[name] = round(time.monotonic() - began, 1)
             httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=TIMEOUT_S,  # one warm-up question
                        json={"model": BOT, "messages": [{"role": "user", "content": pool[-1]}]})
-            runs[name] = [level(port, clients, slices[clients]) for clients in LEVELS]
-        finally:
+        # Each level runs on one server right after the other, first one, then the other, alternately:
+        # the machine's other load drifts over minutes, and this keeps the drift out of the comparison.
+        for n, clients in enumerate(args.levels):
+            for name in (("before", "after") if n % 2 == 0 else ("after", "before")):
+                loads.append(os.getloadavg()[0])
+                row = level(ports[name], clients, slices[clients])
+                runs[name].append(row)
+                print(name, {k: v for k, v in row.items() if k != "answers"}, flush=True)
+    finally:
+        for proc in procs.values():
             stop(proc)
-        for row in runs[name]:
-            print(name, {k: v for k, v in row.items() if k != "answers"}, flush=True)
-    same = [runs["before"][i]["answers"][k] == v for i in range(len(LEVELS))
+    same = [runs["before"][i]["answers"][k] == v for i in range(len(args.levels))
             for k, v in runs["after"][i]["answers"].items() if k in runs["before"][i]["answers"]]
-    result = {"machine": machine(), "levels": LEVELS, "deadline_s": DEADLINE_S, "workers_after": args.workers,
-              "same_answers": f"{sum(same)} of {len(same)}",
+    result = {"machine": machine(), "load_average_1min_at_each_run": [round(x, 1) for x in loads],
+              "levels": {c: LEVELS[c] for c in args.levels}, "deadline_s": DEADLINE_S, "timeout_s": TIMEOUT_S,
+              "workers_after": args.workers, "ready_s": ready_s, "same_answers": f"{sum(same)} of {len(same)}",
               "runs": {n: [{k: v for k, v in row.items() if k != "answers"} for row in rows]
                        for n, rows in runs.items()}}
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -163,7 +178,8 @@ def table(result: dict[str, Any]) -> str:
         for row in result["runs"][name]:
             lines.append(f"| {label} | {row['clients']} | {row['answered']} | {row['errors']} | "
                          f"{row['answers_per_s']} | {row['p50_ms']} | {row['p95_ms']} |")
-    lines.append(f"\nSame answer from both servers: {result['same_answers']} questions.")
+    lines.append(f"\nSame answer from both servers: {result['same_answers']} questions. Seconds from start to "
+                 f"ready: {result['ready_s']}; load average at each run: {result['load_average_1min_at_each_run']}.")
     return "\n".join(lines)
 
 

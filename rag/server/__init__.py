@@ -1,1 +1,3 @@
-"""The HTTP face of a bot: an OpenAI-compatible API (`app`). It imports no click; `rag.cli.serve` starts it."""
+"""The published faces of a bot: the ASGI app (`app.make_app`: the OpenAI-compatible API, the chat page,
+the widget) and the MCP server (`mcp.make_mcp`). No click here: `rag.cli.serve` and `rag.cli.mcp`
+start them; tests run the app in uvicorn in a thread (`run.in_thread`)."""

@@ -48,7 +48,8 @@ def authorise(request: Request) -> None:
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok", "bots": service(request).names})
+    svc = service(request)
+    return JSONResponse({"status": "ok", "bots": svc.names, "warming": svc.warming()})
 
 
 async def models(request: Request) -> Response:

@@ -42,8 +42,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def make_app(service: Service) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        service.start()
         yield
-        service.answering.close()
+        service.close()
 
     middleware = [Middleware(CORSMiddleware, allow_origins=list(service.config.allow_origins),
                              allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
@@ -83,7 +84,7 @@ def build_service(spec: Spec) -> Service:
         bots[name] = Assistant(settings, embedder=CachedEmbedder(make_embedder(settings.embedder, settings.model)))
     for assistant in bots.values():
         assistant.warm_up()  # the model loads before the first request, not during it
-    return Service(bots, spec.default, spec.config)
+    return Service(bots, spec.default, spec.config, warm=True)
 
 
 def from_environment() -> Starlette:

@@ -12,6 +12,7 @@ from rag.answer import Answer
 from rag.server.answering import Answering
 from rag.server.citations import answer_json, source_roots
 from rag.server.protocol import ChatRequest
+from rag.server.vectors import Warmer
 
 MAX_BODY = 256 * 1024
 MAX_CONCURRENT = 16  # answers running or waiting for a thread; more get 429
@@ -34,11 +35,27 @@ class ServerConfig:
 class Service:
     """What the routes share: the bots by name, the default one, the answer pool and the config."""
 
-    def __init__(self, bots: dict[str, Any], default: str, config: ServerConfig | None = None) -> None:
+    def __init__(self, bots: dict[str, Any], default: str, config: ServerConfig | None = None,
+                 warm: bool = False) -> None:
         self.bots, self.default, self.config = bots, default, config or ServerConfig()
         self.names = sorted(bots)
         self.answering = Answering(self.config.pool_threads(), self.config.max_concurrent)
         self.roots = {name: _roots(assistant) for name, assistant in bots.items()}
+        # warm: remember every sentence's vector from the start (`rag serve`); tests leave it off
+        self.warmers = [Warmer(name, a) for name, a in bots.items()] if warm else []
+
+    def start(self) -> None:
+        for warmer in self.warmers:
+            warmer.thread.start()
+
+    def warming(self) -> list[str]:
+        """The bots whose sentence vectors are still being computed."""
+        return [w.name for w in self.warmers if not w.done.is_set()]
+
+    def close(self) -> None:
+        for warmer in self.warmers:
+            warmer.stop.set()
+        self.answering.close()
 
     def count_tokens(self, bot: str, text: str) -> int:
         embedder = getattr(self.bots[bot], "embedder", None)

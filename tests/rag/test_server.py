@@ -101,7 +101,7 @@ def test_unknown_model_wrong_key_and_bad_requests(server: Running) -> None:
         assert set(reply.json()["error"]) == {"message", "type", "param", "code"}
     chunked = httpx.post(url, content=iter([b"x" * 100_000] * 3), headers=headers, timeout=10)  # no Content-Length
     assert chunked.status_code == 413
-    assert httpx.get(f"{server.url}/health", timeout=5).json() == {"status": "ok", "bots": ["default"]}
+    assert httpx.get(f"{server.url}/health", timeout=5).json() == {"status": "ok", "bots": ["default"], "warming": []}
     assert httpx.get(f"{server.url}/nowhere", timeout=5).status_code == 404
     assert httpx.get(url, headers=headers, timeout=5).status_code == 405
 
@@ -256,3 +256,20 @@ def test_pages_and_widget_are_served(server: Running) -> None:
         asset = httpx.get(server.url + path, timeout=5)
         assert asset.status_code == 200 and len(asset.text) > 200, path
     assert "http" not in httpx.get(server.url + "/static/chat.css", timeout=5).text.replace("http://www.w3.org", "")
+
+
+def test_warmed_sentence_vectors_change_no_answer(seed_bot: Assistant) -> None:
+    from index.embed import make_embedder
+    from rag.server.vectors import CachedEmbedder
+
+    cached = CachedEmbedder(make_embedder("hash"))
+    warm = Assistant(Settings.load(home=seed_bot.settings.home, embedder="hash"), embedder=cached)
+    service = Service({"default": warm}, "default", warm=True)
+    with in_thread(make_app(service)) as running:
+        assert service.warmers[0].done.wait(timeout=30)
+        assert httpx.get(f"{running.url}/health", timeout=5).json()["warming"] == []
+        remembered, misses = len(cached._vectors), cached.misses
+        assert remembered > 10
+        for question in QUESTIONS:
+            assert ask(running, question).choices[0].message.content == seed_bot.ask(question).text
+        assert cached.misses - misses <= len(QUESTIONS), "only the questions themselves were embedded"

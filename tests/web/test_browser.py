@@ -100,6 +100,17 @@ def test_chat_page_streams_and_opens_the_passage(browser: Any, site: Running, tm
     assert "30.000" in page.locator(".msg.bot").nth(2).inner_text()
     assert page.locator("#key").count() == 0
 
+    # copying an answer; an abstention, said plainly, with the nearest passages
+    page.locator(".msg.bot").nth(2).get_by_role("button", name="Copy").click()
+    assert page.locator(".msg.bot").nth(2).get_by_role("button", name="Copied").count() == 1
+    page.fill("#question", "Qual è la ricetta della carbonara?")
+    page.keyboard.press("Enter")
+    refusal = page.locator(".msg.bot").nth(3)
+    refusal.locator(".actions").wait_for(timeout=30_000)
+    assert "abstained" in (refusal.get_attribute("class") or "")
+    assert refusal.locator(".sources h3").inner_text().lower() == "nearest passages"
+    assert refusal.locator(".sources li").count() >= 1
+
     # the other theme, from the keyboard
     page.focus("button.theme")
     page.keyboard.press("Enter")
