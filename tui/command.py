@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import click
 
+from rag.config.defaults import MAX_TOP_K, MODES
 from rag.engines import ENGINES  # a tuple of names; the engines themselves load only when made
 
 
 @click.command()
-@click.option("-k", "--top-k", type=click.IntRange(1, 50), help="Passages to retrieve per question (default 5).")
-@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), help="Retrieval mode.")
+@click.option("-k", "--top-k", type=click.IntRange(1, MAX_TOP_K), help="Passages to retrieve per question (default 5).")
+@click.option("--mode", type=click.Choice(MODES), help="Retrieval mode.")
 @click.option("--engine", type=click.Choice(ENGINES),
               help="Answer engine (default: the configured one, else extractive); Ctrl+P switches it.")
 @click.pass_context
