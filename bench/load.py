@@ -1,7 +1,7 @@
 """Load on `rag serve`: 1, 8 and 32 concurrent clients asking squad_it_dev questions over loopback.
 
 Measures the server before the ASGI rewrite (`bench/old_server.py`, the standard library's threaded
-server with a per-bot lock) and today's (`rag serve --workers 2`) in one command, on the same index
+server with a per-bot lock) and today's (`rag serve`, as it starts by default) in one command, on the same index
 and the same questions: both are started, and each level runs on one right after the other:
 
     python bench/load.py            # about 5 minutes on 2 cores; writes bench/results/load.json
@@ -127,7 +127,7 @@ def level(port: int, clients: int, questions: list[str]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2, help="rag serve --workers for today's server")
+    parser.add_argument("--workers", type=int, default=1, help="rag serve --workers for today's server")
     parser.add_argument("--levels", type=int, nargs="*", default=list(LEVELS), choices=list(LEVELS))
     parser.add_argument("--out", type=Path, default=RESULTS / "load.json")
     args = parser.parse_args()

@@ -5,15 +5,16 @@ retrieved passages (`rag.answerers.extractive.candidates`; measured on squad_it_
 Those sentences are the index's own and come back question after question; a vector depends only on
 the text and the model, never on the index generation, so it can be kept: up to `SIZE` vectors
 (384 floats each: about 30 MiB), least recently used out first. Large calls (a build's batches) pass
-through untouched. `warm` embeds every sentence of an index that fits, in a background thread at a
-lower priority, so that after it an answer costs its retrieval and a few milliseconds. A sentence the
-answerer cuts (over 400 characters) is simply computed when asked: a miss costs time, never accuracy.
+through untouched. `Warmer` embeds every sentence of an index that fits, in a background thread, from
+the start: answers asked meanwhile are served as usual (and fill it too). At a lower priority (nice
+10) it starved behind the other jobs of a busy machine: 9 minutes for squad_it_dev's 4,302
+sentences. A sentence the answerer cuts (over 400 characters) is computed when asked: a miss costs
+time, never accuracy.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -70,10 +71,6 @@ class Warmer:
     def _run(self) -> None:
         from index.text.sentences import split_sentences
 
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # answers first (Linux: per thread)
-        except (AttributeError, OSError):
-            pass
         try:
             embedder = self.assistant.embedder
             if not isinstance(embedder, CachedEmbedder):
