@@ -20,6 +20,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -28,7 +29,7 @@ import numpy as np
 
 from index.cache import CACHE_NAME, EmbeddingCache, begin_run, pending_rows, pending_sources, remove_cache, text_key
 from index.compat import Space, check_update, same_space
-from index.embed import Embedder, fingerprint
+from index.embed import Embedder, embed_batches, fingerprint
 from index.errors import Fix, IndexCorruptError, IndexMissingError, SourceError
 from index.ingest.loaders import load
 from index.ingest.sources import DEFAULT_MAX_BYTES, discover, resolve
@@ -231,13 +232,13 @@ class Builder:
                 advance = self.progress("embedding", len(todo)) if todo else None
                 saved = len(cached)
                 stop.check(saved)
-                for i in range(0, len(todo), CACHE_BATCH):
-                    batch_keys, batch_texts = zip(*todo[i:i + CACHE_BATCH], strict=True)
-                    made = self.embedder.embed(list(batch_texts), progress=advance)
-                    cache.put(zip(batch_keys, made, strict=True))
-                    found.update(zip(batch_keys, made, strict=True))
-                    saved += len(batch_keys)
-                    stop.check(saved)
+                # batches in order here; on a cluster (index/embed/distributed.py) as its workers finish them
+                with closing(embed_batches(self.embedder, todo, CACHE_BATCH, advance)) as batches:
+                    for batch_keys, made in batches:
+                        cache.put(zip(batch_keys, made, strict=True))
+                        found.update(zip(batch_keys, made, strict=True))
+                        saved += len(batch_keys)
+                        stop.check(saved)
         finally:
             cache.close()
         offset = 0

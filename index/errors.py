@@ -19,6 +19,11 @@ class Fix(StrEnum):
     FREE_SPACE = "free_space"  # the disk refused: free space and retry
     SMALLER_CHUNKS = "smaller_chunks"  # a chunk size the model cannot read
     INSTALL_MODEL = "install_model"  # the default model package is missing
+    INSTALL_RAY = "install_ray"  # a build on Ray was asked for, and Ray is not installed
+    CLUSTER = "cluster"  # the Ray cluster cannot be reached: start it or name another
+    WORKER_ENV = "worker_env"  # Ray's workers lack rag (or its model): install it there, or a runtime env
+    RESUME = "resume"  # run the same build again: what was embedded is kept, the rest is embedded
+    SMALLER_BATCHES = "smaller_batches"  # a worker ran out of memory: smaller batches, fewer workers a machine
 
 
 class RagError(Exception):
@@ -84,3 +89,11 @@ class IndexWriteError(RagError):
 
     exit_code = 8
     fix = Fix.FREE_SPACE
+
+
+class ClusterError(RagError):
+    """A build on a Ray cluster failed: unreachable, a worker lost for good, out of memory. The vectors
+    made so far are in the embedding cache, and the current index is unchanged."""
+
+    exit_code = 9
+    fix = Fix.RESUME

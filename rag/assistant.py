@@ -15,6 +15,7 @@ from functools import cached_property
 from index.builder import Builder, ProgressFactory, has_history, missing, recorded_sources
 from index.compat import check_chunking, chunking_of
 from index.embed import DEFAULT_MODEL, Embedder, MultilingualEmbedder, make_embedder
+from index.embed.distributed import RayEmbedder, RayOptions, recipe
 from index.embed.multilingual import available as multilingual_available
 from index.errors import SourceError
 from index.records import BuildReport, Hit
@@ -58,8 +59,12 @@ class Assistant:
         return self._embedder
 
     # ---- indexing -----------------------------------------------------------------------------
-    def _builder(self, chunking: ChunkSettings) -> Builder:
-        return Builder(self.store, self.embedder, chunking, max_bytes=int(self.settings.max_file_mb * 1024 * 1024),
+    def _builder(self, chunking: ChunkSettings, cluster: RayOptions | None = None) -> Builder:
+        # On a cluster, the same model identity; its workers make the settings' embedder (index/embed/distributed.py).
+        embedder = self.embedder if cluster is None else RayEmbedder(
+            self.embedder, recipe(self.settings.embedder, self.settings.model, cluster.gpus), cluster,
+            log=self.store.root / "ray-build.log")
+        return Builder(self.store, embedder, chunking, max_bytes=int(self.settings.max_file_mb * 1024 * 1024),
                        progress=self.progress, wait=self.wait, on_wait=self.on_wait, on_interrupt=self.on_interrupt)
 
     def _chunking(self) -> ChunkSettings:
@@ -74,9 +79,10 @@ class Assistant:
             check_chunking(meta, self._chunking())
         return chunking_of(meta)
 
-    def build(self, sources: list[str] | None = None) -> BuildReport:
-        """Index `sources`; with none, the bot's (`sources()`), decided once any build running is done."""
-        return self._builder(self._chunking()).build(self.sources if sources is None else sources)
+    def build(self, sources: list[str] | None = None, cluster: RayOptions | None = None) -> BuildReport:
+        """Index `sources`; with none, the bot's (`sources()`), decided once any build running is done.
+        With `cluster`, the chunks are embedded on Ray."""
+        return self._builder(self._chunking(), cluster).build(self.sources if sources is None else sources)
 
     def update(self) -> BuildReport:
         return self._builder(self._index_chunking()).update()

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from index.embed.base import DEFAULT_MODEL, PROBE_TOLERANCE, Embedder, Progress, default_model_path, fingerprint
+from index.embed.base import (
+    DEFAULT_MODEL,
+    PROBE_TOLERANCE,
+    Embedder,
+    Progress,
+    default_model_path,
+    embed_batches,
+    fingerprint,
+)
 from index.embed.fake import HashEmbedder
 from index.embed.multilingual import MultilingualEmbedder
 from index.embed.transformer import SentenceTransformerEmbedder
@@ -30,4 +38,5 @@ def make_embedder(backend: str, model: str = "") -> Embedder:
 
 
 __all__ = ["DEFAULT_MODEL", "EMBEDDERS", "PROBE_TOLERANCE", "Embedder", "HashEmbedder", "MultilingualEmbedder",
-           "Progress", "SentenceTransformerEmbedder", "default_model_path", "fingerprint", "make_embedder"]
+           "Progress", "SentenceTransformerEmbedder", "default_model_path", "embed_batches", "fingerprint",
+           "make_embedder"]

