@@ -8,6 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -18,14 +19,22 @@ def publication(name: str, url: str, home: Path, needs_key: bool) -> dict[str, A
     auth = ' -H "Authorization: Bearer $RAG_SERVE_API_KEY"' if needs_key else ""
     key = 'os.environ["RAG_SERVE_API_KEY"]' if needs_key else '"none"'
     rag = shutil.which("rag") or str(Path(sys.executable).parent / "rag")
+    where = urlsplit(url)
+    serve = f"rag --bot {name} serve"
+    # https: a proxy in front terminates TLS and forwards to rag on loopback:8000, so nothing to add
+    if where.scheme == "http" and where.hostname not in ("127.0.0.1", "localhost", "::1", None):
+        serve += " --host 0.0.0.0"  # reached from elsewhere: listen beyond loopback
+    if where.scheme == "http" and (where.port or 80) != 8000:
+        serve += f" --port {where.port or 80}"
+    if needs_key:
+        serve += ' --api-key "$RAG_SERVE_API_KEY"'
     return {
         "bot": name, "page": f"{url}/bots/{name}", "api": f"{url}/v1",
-        "serve": f"rag --bot {name} serve" + (" --api-key \"$RAG_SERVE_API_KEY\"" if needs_key else "")
-                 + " --allow-origin https://your.site",
+        "serve": serve + " --allow-origin https://your.site",
         "widget": f'<script src="{url}/widget.js" data-bot="{name}"></script>',
         "curl": f"curl {url}/v1/chat/completions{auth} -H 'Content-Type: application/json' "
                 f"-d '{{\"model\": \"{name}\", \"messages\": [{{\"role\": \"user\", \"content\": \"...\"}}]}}'",
-        "python": "\n".join(["import os", "from openai import OpenAI", "",
+        "python": "\n".join([*(["import os"] if needs_key else []), "from openai import OpenAI", "",
                              f'client = OpenAI(base_url="{url}/v1", api_key={key})',
                              f'reply = client.chat.completions.create(model="{name}", '
                              'messages=[{"role": "user", "content": "..."}])',
@@ -78,4 +87,4 @@ def publish(ctx: click.Context, name: str, url: str, needs_key: bool | None, as_
 
 
 def _indent(text: str, n: int) -> str:
-    return "\n".join(" " * n + line for line in text.splitlines())
+    return "\n".join(" " * n + line if line else "" for line in text.splitlines())

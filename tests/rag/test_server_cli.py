@@ -76,8 +76,8 @@ def test_workers_share_the_port_and_pick_up_a_rebuild(home: Path, tmp_path: Path
         return [httpx.post(f"{url}/v1/chat/completions", json=question, timeout=120)
                 .json()["choices"][0]["message"]["content"] for _ in range(6)]
 
-    with serving(home, "--bot", "alpi", "serve", "--workers", "2") as (proc, url, head):
-        assert "2 workers" in head
+    with serving(home, "--bot", "alpi", "serve", "--workers", "2", "--all") as (proc, url, head):
+        assert "2 workers" in head and httpx.get(f"{url}/health", timeout=60).json()["bots"] == ["alpi", "default"]
         assert all("2732" in a for a in answers(url))
         (docs / "rifugio.md").write_text("# Rifugi\n\nIl rifugio Vittorio Emanuele si trova a 2735 metri.\n")
         rebuilt = subprocess.run([sys.executable, "-m", "rag", "--embedder", "hash", "--bot", "alpi", "index",
