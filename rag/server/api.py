@@ -105,6 +105,8 @@ async def chat(request: Request) -> Response:
         answer = answering.result()
     except RagError as exc:
         raise _engine_error(exc) from None
+    except Exception as exc:  # the edge: a bug is one log line and a 500 in OpenAI's shape, not a traceback
+        raise _internal(exc) from None
     return JSONResponse(completion(req, answer.text, svc.usage(req, answer), svc.extra(req.bot, answer)))
 
 
@@ -130,6 +132,8 @@ async def _stream(svc: Service, req: ChatRequest, job: Job) -> AsyncIterator[str
                 yield _data(chunk(req, {}, "stop", usage=svc.usage(req, item), **svc.extra(req.bot, item)))
     except RagError as exc:
         yield json.dumps(_engine_error(exc).body(), ensure_ascii=False)
+    except Exception as exc:  # the edge, as above
+        yield json.dumps(_internal(exc).body(), ensure_ascii=False)
     except asyncio.CancelledError:
         log.warning("rag.server: a client left during a streamed answer; the answer was cancelled")
         raise
@@ -148,6 +152,11 @@ def _engine_error(exc: RagError) -> ApiError:
     if isinstance(exc, EngineError):
         return ApiError(502, str(exc), "engine_error", "engine_error")
     return ApiError(503, str(exc), "server_error", type(exc).__name__)
+
+
+def _internal(exc: Exception) -> ApiError:
+    log.error("rag.server: internal error: %s: %s", type(exc).__name__, exc)
+    return ApiError(500, f"internal error: {type(exc).__name__}: {exc}", "server_error", "internal_error")
 
 
 async def api_error(request: Request, exc: Exception) -> Response:

@@ -273,3 +273,17 @@ def test_warmed_sentence_vectors_change_no_answer(seed_bot: Assistant) -> None:
         for question in QUESTIONS:
             assert ask(running, question).choices[0].message.content == seed_bot.ask(question).text
         assert cached.misses - misses <= len(QUESTIONS), "only the questions themselves were embedded"
+
+
+def test_a_failing_answer_is_an_error_in_openai_shape_not_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken(Held):
+        def ask(self, question: str, on_token: Callable[[str], None] | None = None, session: Any = None) -> Answer:
+            raise ValueError("a bug")
+
+    with in_thread(make_app(Service({"broken": Broken()}, "broken"))) as running:
+        with pytest.raises(openai.InternalServerError, match="a bug"):
+            client(running).chat.completions.create(model="broken", messages=[{"role": "user", "content": "q"}])
+        with pytest.raises(openai.APIError, match="a bug"):
+            list(client(running).chat.completions.create(model="broken", stream=True,
+                                                         messages=[{"role": "user", "content": "q"}]))
+    assert all(r.exc_info is None for r in caplog.records), "logged as one line, with no traceback"
