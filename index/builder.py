@@ -30,7 +30,7 @@ import numpy as np
 from index.cache import CACHE_NAME, EmbeddingCache, begin_run, pending_rows, pending_sources, remove_cache, text_key
 from index.compat import Space, check_update, same_space
 from index.embed import Embedder, embed_batches, fingerprint
-from index.errors import Fix, IndexCorruptError, IndexMissingError, SourceError
+from index.errors import Fix, IndexBusyError, IndexCorruptError, IndexMissingError, RagError, SourceError
 from index.ingest.loaders import load
 from index.ingest.sources import DEFAULT_MAX_BYTES, discover, resolve
 from index.interrupt import FinishBatch
@@ -79,14 +79,18 @@ def recorded_sources(store: IndexStore) -> list[str] | None:
     return pending_sources(root) or None
 
 
-def missing(store: IndexStore) -> IndexMissingError:
-    """The error for a folder with no index: naming the build that is running or was interrupted there,
-    if any (its journal says what it builds), whose work is waiting to be resumed, not replaced."""
+def missing(store: IndexStore, locked: bool = False) -> RagError:
+    """The error for a folder with no index: naming the build running there (IndexBusyError), or the
+    one interrupted there, whose work is waiting to be resumed, not replaced (its journal says what it
+    builds). `locked`: the caller holds the writer lock, so no other build can be running."""
     pending = pending_sources(store.root)
+    what = f"of {' '.join(pending)} " if pending else ""
+    holder = None if locked else WriterLock(store.root, create=False).busy()
+    if holder is not None:
+        return IndexBusyError(f"no index in {store.root} yet: a build {what}is running ({holder})")
     if pending is None:
         return IndexMissingError(f"no index in {store.root}")
-    what = f"of {' '.join(pending)} " if pending else ""
-    return IndexMissingError(f"no index in {store.root} yet: a build {what}is running or was interrupted "
+    return IndexMissingError(f"no index in {store.root} yet: a build {what}was interrupted "
                              f"({pending_rows(store.root)} vectors saved); it was left as it is", Fix.REBUILD)
 
 
@@ -132,7 +136,7 @@ class Builder:
             if self.store.exists():  # raises IndexCorruptError for a CURRENT that points nowhere
                 return None
             if has_history(self.store.root):
-                raise missing(self.store)
+                raise missing(self.store, locked=True)
             return self._run(list(sources()), previous=None)
 
     def update(self) -> BuildReport:
@@ -142,7 +146,7 @@ class Builder:
 
     def _update(self) -> BuildReport:
         if not self.store.exists():
-            raise missing(self.store)
+            raise missing(self.store, locked=True)
         previous = self.store.open()
         check_update(previous.meta, self.embedder, self.chunking, self.probe)
         return self._run(previous.meta.sources, previous)

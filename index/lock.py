@@ -24,10 +24,12 @@ from index.errors import IndexBusyError, IndexMissingError
 class WriterLock:
     """`wait`: queue behind another writer instead of failing; `on_wait` is told whom it waits for, once."""
 
-    def __init__(self, root: Path, wait: bool = False, on_wait: Callable[[str], None] | None = None) -> None:
+    def __init__(self, root: Path, wait: bool = False, on_wait: Callable[[str], None] | None = None,
+                 create: bool = True) -> None:
         from filelock import FileLock
 
-        root.mkdir(parents=True, exist_ok=True)
+        if create:  # a lock only looked at (`busy`) makes no folder
+            root.mkdir(parents=True, exist_ok=True)
         self.root, self.wait, self.on_wait = root, wait, on_wait
         self._lock = FileLock(str(root / "writer.lock"), timeout=0)
         self._holder = root / "writer.json"
@@ -54,6 +56,20 @@ class WriterLock:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self._holder.unlink(missing_ok=True)
         self._lock.release()
+
+    def busy(self) -> str | None:
+        """Who holds the lock now (another process), or None; takes nothing and writes nothing."""
+        from filelock import FileLock, Timeout
+
+        if not (self.root / "writer.lock").exists():
+            return None
+        probe = FileLock(str(self.root / "writer.lock"), timeout=0)
+        try:
+            probe.acquire()
+        except Timeout:
+            return self.holder()
+        probe.release()
+        return None
 
     def holder(self) -> str:
         try:

@@ -140,7 +140,12 @@ class BotStore:
             if name == DEFAULT_BOT:
                 return self.save(default_profile(self.seeds))
             raise ConfigError(f"no bot named {name!r}; see: rag bot list, or make one with: rag bot new")
-        return self.parse(name, self.text(name))
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); fix it with: "
+                              f"rag bot edit {name}") from None
+        return self.parse(name, text)
 
     def parse(self, name: str, text: str, max_tokens: int | None = None) -> BotProfile:
         """The profile of bot `name` from the text of its file, or a ConfigError saying how to fix it."""
@@ -154,7 +159,8 @@ class BotStore:
         except ConfigError as exc:
             raise ConfigError(f"{exc}; fix it with: rag bot edit {name}") from None
         if profile.name != name:
-            raise ConfigError(f"{path}: its name is {profile.name!r} but the file says {name!r}; make them match")
+            raise ConfigError(f"{path}: the name inside is {profile.name!r}, not {name!r}; fix it with: "
+                              f"rag bot edit {name}")
         return profile
 
     def text(self, name: str) -> str:

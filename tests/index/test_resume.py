@@ -256,3 +256,115 @@ def test_real_model_sigkilled_build_resumes_and_append_reembeds_a_chunk(  # type
     Builder(IndexStore(tmp_path / "fresh"), real_embedder, ChunkSettings()).build([str(docs)])
     assert_same_index(root, tmp_path / "fresh", atol=1e-4)
     assert all((resumed[c] == v).all() for c, v in zip(chunks, vectors, strict=True) if c in resumed)
+
+
+class Signalling(HashEmbedder):
+    """Sends its own process `signum` while embedding batch `at` (a Ctrl-C or a `kill` arriving then)."""
+
+    def __init__(self, signum: int, at: int) -> None:
+        super().__init__()
+        self.signum, self.at, self.batches = signum, at, 0
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        if len(texts) > 1:
+            self.batches += 1
+            if self.batches == self.at:
+                os.kill(os.getpid(), self.signum)
+        return super().embed(texts, progress)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_mid_batch_lets_the_batch_finish_and_keeps_it(tmp_path: Path, signum: int) -> None:
+    from index.interrupt import BuildInterrupted
+
+    corpus(tmp_path / "docs", files=20)
+    told: list[str] = []
+    embedder = Signalling(signum, at=3)
+    builder = Builder(IndexStore(tmp_path / "idx"), embedder, SETTINGS, on_interrupt=told.append)
+    before = signal.getsignal(signum)
+    with pytest.raises(BuildInterrupted) as stopped:
+        builder.build([str(tmp_path / "docs")])
+    assert stopped.value.exit_code == 128 + signum and f"the {3 * CACHE_BATCH} vectors" in str(stopped.value)
+    assert pending_rows(tmp_path / "idx") == 3 * CACHE_BATCH, "the batch being embedded was finished and saved"
+    assert embedder.batches == 3 and len(told) == 1 and "Ctrl-C again" in told[0]
+    assert signal.getsignal(signum) == before and not IndexStore(tmp_path / "idx").exists()
+    report = build(tmp_path / "idx", tmp_path / "docs")
+    assert report.chunks_resumed == 3 * CACHE_BATCH and report.chunks_embedded == report.chunks - 3 * CACHE_BATCH
+    build(tmp_path / "fresh", tmp_path / "docs")
+    assert_same_index(tmp_path / "idx", tmp_path / "fresh")
+
+
+GATED_BUILD = """
+import sys, time
+from pathlib import Path
+from index.embed import HashEmbedder
+
+gate, args = Path(sys.argv[1]), sys.argv[2:]
+embed, batches = HashEmbedder.embed, [0]
+
+
+def held(self, texts, progress=None):  # batch n is embedded once the test creates go-n
+    if len(texts) > 1:
+        batches[0] += 1
+        (gate / f"batch-{batches[0]}").touch()
+        while not (gate / f"go-{batches[0]}").exists():
+            time.sleep(0.01)
+    return embed(self, texts, progress)
+
+
+HashEmbedder.embed = held
+from rag.cli import main
+main(["--embedder", "hash", *args])
+"""
+
+
+@pytest.mark.slow  # `rag index build` processes, signalled
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL", "SIGINT twice"])
+def test_rag_index_build_signalled_mid_batch_keeps_what_it_computed(tmp_path: Path, how: str) -> None:
+    """A build of 4 batches, signalled while its third is being embedded: Ctrl-C and SIGTERM finish
+    that batch and keep it (384 vectors), a SIGKILL or a second Ctrl-C lose only it (256); the
+    same command then resumes, and the index equals a fresh build."""
+    corpus(tmp_path / "docs", files=20)
+    home, gate = tmp_path / "home", tmp_path / "gate"
+    gate.mkdir()
+    root = home / "indexes" / "default"
+    args = ["index", "build", str(tmp_path / "docs"), "--chunk-size", "40", "--chunk-overlap", "8"]
+    env = {**os.environ, "RAG_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-c", GATED_BUILD, str(gate), *args, "-q"], cwd=ROOT, env=env,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+
+    def reach(marker: str) -> None:
+        while not (gate / marker).exists():
+            assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
+            time.sleep(0.01)
+
+    for n in (1, 2):
+        reach(f"batch-{n}")
+        (gate / f"go-{n}").touch()
+    reach("batch-3")  # batches 1 and 2 are saved, or being saved; the third is in progress
+    proc.send_signal(signal.SIGKILL if how == "SIGKILL" else getattr(signal, how.split()[0]))
+    if how != "SIGKILL":
+        told = proc.stderr.readline()
+        assert "stopping once the batch being embedded is saved" in told, told
+    if how == "SIGINT twice":
+        proc.send_signal(signal.SIGINT)
+    (gate / "go-3").touch()
+    code = proc.wait(timeout=120)
+    err = proc.stderr.read()
+    kept = pending_rows(root)
+    expected = {"SIGINT": (130, 3), "SIGTERM": (143, 3), "SIGKILL": (-9, 2), "SIGINT twice": (130, 2)}[how]
+    assert (code, kept) == (expected[0], expected[1] * CACHE_BATCH), (code, kept, err)
+    assert not (gate / "batch-4").exists() and not IndexStore(root).exists()
+    if how in ("SIGINT", "SIGTERM"):
+        assert err.strip() == (f"rag: error: interrupted; the {kept} vectors embedded so far are saved and the "
+                               "current index is unchanged: run the same command again to resume"), err
+    elif how == "SIGINT twice":
+        assert err.strip() == "rag: interrupted", err
+    done = subprocess.run([sys.executable, "-m", "rag", "--embedder", "hash", *args, "--json"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["chunks_resumed"] == kept and report["chunks_embedded"] == report["chunks"] - kept
+    build(tmp_path / "fresh", tmp_path / "docs")
+    assert_same_index(root, tmp_path / "fresh")

@@ -139,3 +139,89 @@ def test_engine_registry(engine: str) -> None:
     assert make_engine(engine, Settings(home=Path("/nonexistent"))).name == engine
     with pytest.raises(EngineError, match="unknown engine"):
         make_engine("nope", Settings(home=Path("/nonexistent")))
+
+
+# ---- issue 17: generated answers that say what they are (fast: the hash embedder over the seeds) -----------
+@pytest.fixture(scope="module")
+def coze(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from index.embed import HashEmbedder
+    from rag.assistant import Assistant
+    from rag.config.settings import Settings
+    from tests.conftest import SEEDS
+
+    assistant = Assistant(Settings(home=tmp_path_factory.mktemp("hashhome"), embedder="hash"),
+                          embedder=HashEmbedder())
+    assistant.build([str(SEEDS)])
+    hits = [h for h in assistant.search("Coze piattaforma chatbot OpenAI rivaleggia", 5)
+            if "Coze permette" in h.chunk.text and "rivaleggia con OpenAI" in h.chunk.text]
+    assert hits, "a seed passage that says both"
+    return hits[:1], assistant.embedder.embed
+
+
+ONE = "Coze permette agli utenti di creare e distribuire chatbot AI senza richiedere competenze di programmazione."
+TWO = "Coze è una piattaforma che rivaleggia con OpenAI."
+INVENTED = "Coze ha venduto 999 milioni di abbonamenti nel 2019."
+
+
+def test_sentences_cited_after_their_full_stop_are_checked_one_by_one(coze) -> None:  # type: ignore[no-untyped-def]
+    hits, embed = coze
+    styles = (f"{ONE} [1] {TWO} [1]", f"{ONE}[1] {TWO}[1]", f"{ONE} [1]\n{TWO} [1]", f"{ONE[:-1]} [1]. {TWO[:-1]} [1].")
+    for text in styles:
+        marks = check(text, hits, embed)
+        assert [(m.text, m.citations, m.support) for m in marks] == [(ONE, (1,), SUPPORTED), (TWO, (1,), SUPPORTED)]
+    strict = generate("Che cos'è Coze?", hits, FakeEngine(reply=f"{ONE} [1] {TWO} [1]"), embed, strict=True)
+    assert strict.support == "2 of 2 sentences supported" and strict.text == f"{ONE} [1] {TWO} [1]"
+
+
+class Pieces(FakeEngine):
+    """Streams its reply in pieces of `size` characters, as a real engine's tokens cut words anywhere."""
+
+    def __init__(self, reply: str, size: int = 3, echo_fence: bool = False) -> None:
+        super().__init__(reply)
+        self.size, self.echo_fence = size, echo_fence
+
+    def stream(self, messages: list[Message], max_tokens: int = 512) -> Iterator[str]:
+        text = self.reply
+        if self.echo_fence:  # SmolLM2 repeats the prompt's fence around or inside its answer
+            boundary = messages[-1]["content"].split("BEGIN DATA ", 1)[1].split("\n", 1)[0]
+            text = f"BEGIN DATA {boundary}\n{text} END DATA {boundary}\nEND DATA {boundary[:7]}"
+        yield from (text[i:i + self.size] for i in range(0, len(text), self.size))
+
+
+@pytest.mark.parametrize("size", [1, 3, 7])
+def test_strict_streaming_shows_only_what_survives_the_check(coze, size: int) -> None:  # type: ignore[no-untyped-def]
+    hits, embed = coze
+    shown: list[str] = []
+    answer = generate("Che cos'è Coze?", hits, Pieces(f"{ONE} [1] {INVENTED} [1] {TWO} [1]", size), embed,
+                      strict=True, on_token=shown.append)
+    assert "".join(shown) == answer.text == f"{ONE} [1] {TWO} [1]", shown
+    assert "999" not in "".join(shown) and [s.support for s in answer.sentences] == [SUPPORTED, SUPPORTED]
+    loose: list[str] = []
+    generate("Che cos'è Coze?", hits, Pieces(f"{ONE} [1] {INVENTED} [1]", size), embed, on_token=loose.append)
+    assert "999" in "".join(loose), "without --strict the text streams as it comes, marked afterwards"
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_the_prompts_fence_never_reaches_the_output(coze, strict: bool) -> None:  # type: ignore[no-untyped-def]
+    hits, embed = coze
+    shown: list[str] = []
+    answer = generate("Che cos'è Coze?", hits, Pieces(f"{ONE} [1]", 2, echo_fence=True), embed, strict=strict,
+                      on_token=shown.append)
+    for text in ("".join(shown), answer.text, *(s.text for s in answer.sentences)):
+        assert "DATA" not in text and "END" not in text, text
+    assert answer.text == f"{ONE} [1]" and not answer.abstained
+
+
+def test_an_answer_with_no_supported_sentence_is_an_abstention(coze, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from rag.evaluate import score_one
+
+    hits, embed = coze
+    answer = generate("Quanti abbonamenti?", hits, FakeEngine(reply=f"{INVENTED} [1] Coze è gratis."), embed)
+    assert answer.abstained and answer.text == REFUSAL and answer.support == "0 of 2 sentences supported"
+    assert [s.support for s in answer.sentences] == [UNSUPPORTED, UNSUPPORTED], "what was said stays, marked"
+    data = answer.to_json()
+    assert data["abstained"] is True and data["answer"] == REFUSAL and data["citations"]  # the nearest passages
+    row = score_one({"id": "1", "question": "q", "answer_any": ["999"]}, answer, 5)
+    assert row["abstained"] and not row["fact"], "eval counts it as an abstention, not a right answer"
+    partial = generate("Che cos'è Coze?", hits, FakeEngine(reply=f"{ONE} [1] {INVENTED} [1]"), embed)
+    assert not partial.abstained and partial.text.startswith(ONE), "one supported sentence is an answer"
