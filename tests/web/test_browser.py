@@ -102,7 +102,7 @@ def test_chat_page_streams_and_opens_the_passage(browser: Any, site: Running, tm
 
     # copying an answer; an abstention, said plainly, with the nearest passages
     page.locator(".msg.bot").nth(2).get_by_role("button", name="Copy").click()
-    assert page.locator(".msg.bot").nth(2).get_by_role("button", name="Copied").count() == 1
+    page.locator(".msg.bot").nth(2).get_by_role("button", name="Copied").wait_for(timeout=10_000)  # 3 s shown
     page.fill("#question", "Qual è la ricetta della carbonara?")
     page.keyboard.press("Enter")
     refusal = page.locator(".msg.bot").nth(3)

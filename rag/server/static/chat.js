@@ -225,7 +225,7 @@
       area.value = text; document.body.append(area); area.select(); document.execCommand("copy"); area.remove();
     }
     button.textContent = "Copied";
-    setTimeout(() => { button.textContent = "Copy"; }, 1500);
+    setTimeout(() => { button.textContent = "Copy"; }, 3000);
   }
 
   // ---- the passage behind [n] -----------------------------------------------------------------------
