@@ -61,7 +61,7 @@ class IndexStore:
             previous = self.current_folder()
         except IndexCorruptError:
             previous = None
-        name = write_generation(self.root, meta, list(docs), chunks, terms, vectors)
+        name = write_generation(self.root, meta, list(docs), chunks, terms, vectors, previous)
         self._prune(keep={name, previous.name} if previous else {name})
         return self.root / name
 

@@ -38,8 +38,9 @@ CREATE INDEX chunks_path ON chunks(path);
 
 
 def write_generation(root: Path, meta: IndexMeta, docs: Sequence[tuple[Document, int]], chunks: Sequence[Chunk],
-                     terms: Sequence[Sequence[str]], vectors: np.ndarray) -> str:
-    """Write a complete generation into `root` and make it current; returns its folder's name."""
+                     terms: Sequence[Sequence[str]], vectors: np.ndarray, previous: Path | None = None) -> str:
+    """Write a complete generation into `root` and make it current; returns its folder's name.
+    `previous`, the generation it replaces, lends the tables that do not depend on the documents."""
     from index.dense import build_dense, save_dense
     from index.lexical import FileIndex, LexicalIndex
 
@@ -62,7 +63,7 @@ def write_generation(root: Path, meta: IndexMeta, docs: Sequence[tuple[Document,
         file_number = {d.path: n for n, (d, _) in enumerate(docs)}
         FileIndex.build(terms, [file_number[c.path] for c in chunks]).save(tmp / "files")
         # What the answerer weighs question words by, so that a question never loads wordfreq.
-        write_tables(tmp / FREQUENCIES, [*meta.languages, "en"])
+        write_tables(tmp / FREQUENCIES, [*meta.languages, "en"], previous / FREQUENCIES if previous else None)
         (tmp / "meta.json").write_text(json.dumps(asdict(meta), indent=2, ensure_ascii=False))
         write_manifest(tmp)
         fsync_tree(tmp)

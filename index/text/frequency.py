@@ -26,13 +26,27 @@ MAX_BYTES = 24  # longer words (UTF-8) are not stored; they count as rare
 FOLDER = "frequencies"
 
 
-def write_tables(folder: Path, langs: Iterable[str]) -> None:
-    """Write the Zipf table of each of `langs` that wordfreq covers into `folder`."""
+def write_tables(folder: Path, langs: Iterable[str], reuse: Path | None = None) -> None:
+    """Write the Zipf table of each of `langs` that wordfreq covers into `folder`; a table that
+    `reuse` (the previous generation's folder) holds is copied, not made again (about 1 s a language:
+    an update of one edited file should not pay it)."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    todo = []
+    for lang in sorted(set(langs)):
+        names = (f"{lang}.words.npy", f"{lang}.zipf.npy")
+        if reuse is not None and all((reuse / name).is_file() for name in names):
+            for name in names:
+                shutil.copyfile(reuse / name, folder / name)
+        else:
+            todo.append(lang)
+    if not todo:
+        return
     from wordfreq import available_languages, get_frequency_dict
 
     known = available_languages()
-    folder.mkdir(parents=True, exist_ok=True)
-    for lang in sorted(set(langs)):
+    for lang in todo:
         if lang not in known:
             continue
         rows = sorted((w.encode("utf-8"), round(10 * math.log10(f * 1e9)))

@@ -20,3 +20,15 @@ def test_stored_table_gives_wordfreqs_values(tmp_path: Path) -> None:
         assert table.zipf(word, "it") == RARE_ZIPF == general_zipf("zzqxwv", "it")
     # A language with no stored table asks wordfreq itself.
     assert table.zipf("year", "en") == general_zipf("year", "en") > 5
+
+
+def test_a_previous_generations_tables_are_copied_not_made_again(tmp_path: Path) -> None:
+    import numpy as np
+
+    old = tmp_path / "old"
+    old.mkdir()
+    np.save(old / "it.words.npy", np.array([b"anno"], dtype="S24"), allow_pickle=False)
+    np.save(old / "it.zipf.npy", np.array([99], dtype=np.uint8), allow_pickle=False)  # not wordfreq's value
+    write_tables(tmp_path / "new", ["it", "en"], reuse=old)
+    assert Frequencies(tmp_path / "new").zipf("anno", "it") == 9.9  # copied from the previous generation
+    assert Frequencies(tmp_path / "new").zipf("year", "en") == pytest.approx(general_zipf("year", "en"), abs=0.051)
