@@ -5,8 +5,10 @@
     python bench/abstain_dump.py --set full           # squad_it_dev: 3,037 answerable + 300 off topic
 
 Builds (once, kept in bench/results/tmp/) the index of the set's documents with the default settings,
-then asks each question as `rag ask` would and writes one JSON line per question: its kind, the retrieved passages and every candidate with the
-extractive answerer's features. `bench/abstain.py` reads the dump to fit and check the abstention.
+then asks each question as `rag ask` would (the multilingual re-rank for a question in another
+language) and writes one JSON line per question: its kind, the retrieved passages and every
+candidate with the extractive answerer's features. `bench/abstain.py` reads the dump to fit and
+check the abstention.
 """
 
 from __future__ import annotations

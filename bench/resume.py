@@ -89,7 +89,7 @@ def killed_then_resumed(tmp: Path, docs: Path, embedder, kill_at: float) -> dict
 
 
 def same_index(a: Assistant, b: Assistant) -> dict[str, Any]:
-    ga, gb = a.generation(), b.generation()
+    ga, gb = a.store.open(), b.store.open()
     ta = [c.text for c in ga.chunks(list(range(ga.meta.n_chunks)))]
     tb = [c.text for c in gb.chunks(list(range(gb.meta.n_chunks)))]
     diff = float(np.abs(np.asarray(ga.vectors()) - np.asarray(gb.vectors())).max()) if ta == tb else None
@@ -97,7 +97,7 @@ def same_index(a: Assistant, b: Assistant) -> dict[str, Any]:
 
 
 def updates(assistant: Assistant, full: dict[str, float], repeats: int) -> dict[str, Any]:
-    files = sorted(assistant.generation().files(), key=lambda f: (f.n_chunks, f.path))
+    files = sorted(assistant.store.open().files(), key=lambda f: (f.n_chunks, f.path))
     result: dict[str, Any] = {}
     for label, record in (("largest_file", files[-1]), ("median_file", files[len(files) // 2])):
         runs, cpu, embedded = [], [], []
@@ -132,7 +132,7 @@ def main() -> None:
         embedder = Assistant(Settings(home=tmp / "warm")).embedder
         embedder.embed(["warm up"])
         first, first_assistant = full_build(tmp, "full1", docs, embedder)
-        total = first_assistant.generation().meta.n_chunks
+        total = first_assistant.store.open().meta.n_chunks
         resume = killed_then_resumed(tmp, docs, embedder, kill_at=args.kill_at * total)
         second, _ = full_build(tmp, "full2", docs, embedder)
         full = {"wall": statistics.median([first.wall, second.wall]), "cpu": statistics.median([first.cpu, second.cpu])}

@@ -111,7 +111,7 @@ def build_runs(tmp: Path, repeats: int) -> dict[str, Any]:
         peer_s.append(time.perf_counter() - began)
         print(f"build {i + 1}/{repeats}: ours {ours_s[-1]:.1f} s, recipe {peer_s[-1]:.1f} s", file=sys.stderr)
     assert report is not None and store is not None
-    ours_chunks = assistant.generation().chunks(list(range(report.chunks)))
+    ours_chunks = assistant.store.open().chunks(list(range(report.chunks)))
     ours_pieces = sum(min(embedder.count_tokens(c.text) + 2, 256) for c in ours_chunks)
     peer_texts = [store.docstore.search(store.index_to_docstore_id[i]).page_content for i in range(store.index.ntotal)]
     peer_raw = [embedder.count_tokens(t) + 2 for t in peer_texts]
@@ -143,20 +143,20 @@ def update_runs(tmp: Path, embedder, full_build_s: float, repeats: int) -> dict[
     shutil.copytree(SQUAD_DOCS, docs)
     assistant = Assistant(Settings(home=tmp / "update"), embedder=embedder)
     assistant.build([str(docs)])
-    files = sorted(assistant.generation().files(), key=lambda f: (f.n_chunks, f.path))
+    files = sorted(assistant.store.open().files(), key=lambda f: (f.n_chunks, f.path))
     result: dict[str, Any] = {"full_build_seconds_median": round(full_build_s, 2)}
     for label, record, times in (("median_file", files[len(files) // 2], repeats), ("largest_file", files[-1], 1)):
         target = Path(record.path)
         runs, embedded, unchanged = [], [], []
         for i in range(times):
-            before = {c.text for c in assistant.generation().chunks(assistant.generation().chunk_ids_for(record.path))}
+            before = {c.text for c in assistant.store.open().chunks(assistant.store.open().chunk_ids_for(record.path))}
             with open(target, "a", encoding="utf-8") as fh:
                 fh.write(f"\n\nParagrafo aggiunto per la prova di aggiornamento numero {i + 1}.\n")
             began = time.perf_counter()
             report = assistant.update()
             runs.append(time.perf_counter() - began)
             embedded.append(report.chunks_embedded)
-            after = assistant.generation().chunks(assistant.generation().chunk_ids_for(record.path))
+            after = assistant.store.open().chunks(assistant.store.open().chunk_ids_for(record.path))
             unchanged.append(sum(c.text in before for c in after))
         result[label] = {
             "file": target.name, "file_chunks": record.n_chunks, "seconds_median": round(median(runs), 3),
