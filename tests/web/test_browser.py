@@ -152,6 +152,8 @@ def test_widget_snippet_on_another_page_gets_an_answer(browser: Any, site: Runni
     reply = frame.locator(".msg.bot").nth(1)
     reply.locator(".actions").wait_for(timeout=30_000)
     assert "100.000" in reply.inner_text()
+    frame.locator("#question").press("Escape")  # from inside the chat, the panel closes
+    page.locator("#rag-widget >> .panel").wait_for(state="hidden", timeout=10_000)
     page.close()
     shop.shutdown()
     shop.server_close()

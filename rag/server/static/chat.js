@@ -44,7 +44,11 @@
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); submit(); }
   });
   question.addEventListener("input", () => { question.style.height = "auto"; question.style.height = question.scrollHeight + "px"; });
-  document.addEventListener("keydown", (event) => { if (event.key === "Escape" && !passage.hidden) closePassage(); });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    if (!passage.hidden) closePassage();
+    else if (window.parent !== window) window.parent.postMessage({rag: "close"}, "*");  // in the widget: close it
+  });
 
   function welcome() {
     const bubble = el("div", {class: "msg bot"}, el("span", {class: "who"}, bot.name),

@@ -54,6 +54,12 @@
   }
 
   button.addEventListener("click", () => toggle(panel.hidden));
+  window.addEventListener("message", (event) => {  // Esc pressed inside the chat (its own origin only)
+    if (event.origin === origin && event.data && event.data.rag === "close" && !panel.hidden) {
+      toggle(false);
+      button.focus();
+    }
+  });
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !panel.hidden) { toggle(false); button.focus(); }
   });
