@@ -60,6 +60,7 @@ def test_answers_streamed_and_not_are_the_same_text(server: Running) -> None:
     assert "100.000" in text and "[1]" in text
     citation = reply.model_extra["citations"][0]
     assert citation["path"] == "bytedance_huawei_coze.txt", "relative to the bot's sources, never absolute"
+    assert str(SEEDS) not in reply.model_dump_json(), "no server folder anywhere in the reply"
     assert citation["quote"] and citation["lines"][0] >= 1 and citation["n"] == 1
     assert reply.usage.prompt_tokens > 5 and reply.usage.completion_tokens > 20
     assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens

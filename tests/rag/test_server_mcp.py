@@ -3,6 +3,7 @@ and as `rag mcp` over stdio, as a desktop assistant starts it (slow tier)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ def check(tools: list[str], found: Any, answer: Any, refused: Any) -> None:
     assert answer.structured_content["citations"][0]["path"] == "bytedance_huawei_coze.txt"
     assert "100.000" in answer.content[0].text, "the same result as text, for clients that read only text"
     assert refused.structured_content["abstained"] is True and refused.structured_content["citations"]
+    for result in (found, answer, refused):
+        assert str(SEEDS) not in json.dumps(result.structured_content), "no server folder in a result"
 
 
 def test_mcp_tools_in_process(tmp_path: Path) -> None:
