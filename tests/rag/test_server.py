@@ -264,21 +264,31 @@ def test_pages_and_widget_are_served(server: Running) -> None:
     assert "http" not in httpx.get(server.url + "/static/chat.css", timeout=5).text.replace("http://www.w3.org", "")
 
 
-def test_warmed_sentence_vectors_change_no_answer(seed_bot: Assistant) -> None:
+def test_warmed_sentence_vectors_change_no_answer_and_are_kept(seed_bot: Assistant) -> None:
     from index.embed import make_embedder
     from rag.server.vectors import CachedEmbedder
 
-    cached = CachedEmbedder(make_embedder("hash"))
-    warm = Assistant(Settings.load(home=seed_bot.settings.home, embedder="hash"), embedder=cached)
-    service = Service({"default": warm}, "default", warm=True)
+    def warmed() -> tuple[CachedEmbedder, Service]:
+        cached = CachedEmbedder(make_embedder("hash"))
+        warm = Assistant(Settings.load(home=seed_bot.settings.home, embedder="hash"), embedder=cached)
+        return cached, Service({"default": warm}, "default", warm=True)
+
+    saved = seed_bot.settings.home / "cache" / "sentence-vectors" / "default.npz"
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_bytes(b"not a vector file")  # ignored, then replaced
+    cached, service = warmed()
     with in_thread(make_app(service)) as running:
         assert service.warmers[0].done.wait(timeout=30)
         assert httpx.get(f"{running.url}/health", timeout=5).json()["warming"] == []
-        remembered, misses = len(cached._vectors), cached.misses
-        assert remembered > 10
+        remembered, misses = len(cached), cached.misses
+        assert remembered > 10 and saved.stat().st_size > 1000
         for question in QUESTIONS:
             assert ask(running, question).choices[0].message.content == seed_bot.ask(question).text
         assert cached.misses - misses <= len(QUESTIONS), "only the questions themselves were embedded"
+    again, service = warmed()  # a restart, or another worker: warm from the file, nothing embedded
+    with in_thread(make_app(service)):
+        assert service.warmers[0].done.wait(timeout=30)
+        assert len(again) == remembered and again.misses <= 1, "at most the probe sentence the index is opened with"
 
 
 def test_a_failing_answer_is_an_error_in_openai_shape_not_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
