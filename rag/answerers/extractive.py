@@ -20,8 +20,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.records import Hit
-from index.text.language import (UNKNOWN, asked_in_another_language, detect_language, held_terms, stemmer,
-                                 stopwords, words)
+from index.text.language import (
+    UNKNOWN,
+    asked_in_another_language,
+    detect_language,
+    held_terms,
+    stemmer,
+    stopwords,
+    words,
+)
 from index.text.sentences import Sentence, split_sentences
 from rag.answer import Answer, AnswerSentence, Citation
 from rag.answerers.base import Corpus, OnToken, Retrieval

@@ -52,15 +52,11 @@ def _add_commands() -> None:
     from rag.cli.index import index
     from rag.cli.mcp import mcp
     from rag.cli.publish import publish
-    from rag.cli.mcp import mcp
-    from rag.cli.publish import publish
     from rag.cli.serve import serve
     from rag.cli.watch import watch
 
     for command in (ask, search, index, eval_cmd, bot, serve):
         cli.add_command(command)
-    cli.add_command(mcp)  # `rag mcp`
-    bot.add_command(publish)  # `rag bot publish` lives in its own module (rag/cli/bots.py is the bot group's)
     cli.add_command(mcp)  # `rag mcp`
     bot.add_command(publish)  # `rag bot publish` lives in its own module (rag/cli/bots.py is the bot group's)
     index.add_command(watch)  # `rag index watch` lives in its own module
