@@ -39,7 +39,7 @@ from index.embed.ray_driver import TEXTS_PER_MESSAGE, Job, serve
 from index.embed.transformer import SentenceTransformerEmbedder
 from index.errors import ClusterError, ConfigError, Fix, ModelError, RagError
 
-ADDRESS = re.compile(r"^(ray://)?(\[[0-9a-fA-F:]+\]|[^:/\s]+):(\d{1,5})$")
+ADDRESS = re.compile(r"^(ray://)?(\[[0-9a-fA-F:]+\]|[^:/\s]+):(\d{1,5})$")  # ray:// only to refuse it clearly
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,11 @@ def check_address(address: str) -> None:
     match = ADDRESS.match(address)
     if match is None:
         raise ConfigError(f"{address!r} is not a Ray address: give HOST:PORT (the head's GCS, usually 6379), "
-                          "ray://HOST:PORT (Ray Client, usually 10001), auto or local")
+                          "auto or local")
+    if match.group(1):  # Ray 2.60's streaming executor needs a core worker, which a Ray Client has not
+        raise ConfigError(f"{address}: Ray Data jobs cannot run through Ray Client; give the head's HOST:PORT "
+                          "(usually 6379) from a machine in the cluster's network, or run the build there "
+                          "with ray job submit")
     host, port = match.group(2).strip("[]"), int(match.group(3))
     try:
         socket.create_connection((host, port), timeout=5).close()

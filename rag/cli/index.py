@@ -26,7 +26,7 @@ def index() -> None:
 @click.option("--wait", is_flag=True, help="If another build or update is running, wait for it instead of failing.")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="auto", metavar="[ADDRESS]",
               help="Embed on Ray (pip install 'rag[ray]'): alone or 'auto', a Ray runtime started here ($RAY_ADDRESS "
-                   "if set); HOST:PORT or ray://HOST:PORT, a running cluster. Put it after PATHS, or --ray=ADDRESS.")
+                   "if set); HOST:PORT, the head of a running cluster. Put it after PATHS, or --ray=ADDRESS.")
 @click.option("--ray-workers", "workers", type=click.IntRange(0), default=0,
               help="With --ray: actors embedding at once (default: as many as the cluster's CPUs or GPUs hold).")
 @click.option("--ray-cpus", "cpus", type=click.FloatRange(0, min_open=True), default=1.0,

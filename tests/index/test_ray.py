@@ -215,6 +215,9 @@ def test_rag_index_build_on_a_cluster_and_its_errors(head: str, rag, tmp_path: P
     mistaken = rag("index", "build", "--ray", str(docs), env=env)
     assert_one_line_error(mistaken)
     assert "put PATHS before --ray" in mistaken.err
+    client = rag("index", "build", str(docs), "--ray=ray://127.0.0.1:10001", env=env)
+    assert_one_line_error(client)
+    assert client.code == 2 and "cannot run through Ray Client" in client.err
     light = subprocess.run([sys.executable, "-c", "import sys, rag.cli, rag.assistant, index.embed.distributed; "
                             "print('ray' in sys.modules)"], capture_output=True, text=True, cwd=ROOT)
     assert light.stdout.strip() == "False", "Ray is imported only by a build that asks for it"
