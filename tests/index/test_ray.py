@@ -242,3 +242,21 @@ def test_real_model_on_a_ray_runtime_started_here_builds_the_local_index(  # typ
         ours, theirs = on_ray.ask(question), seed_assistant.ask(question)
         assert (ours.text, [c.hit.chunk.key for c in ours.citations]) == \
             (theirs.text, [c.hit.chunk.key for c in theirs.citations])
+
+
+def test_how_each_failure_of_a_job_is_told(tmp_path: Path) -> None:
+    """Out of memory cannot be caused here for real (Ray's monitor acts at 95% of the node's memory), so
+    its classification is checked on Ray's own exception objects, and what a user is then shown."""
+    import ray.exceptions as rx
+
+    from index.embed.ray_driver import classify
+
+    oom = classify(rx.OutOfMemoryError("Task was killed due to the node running low on memory."), 3)
+    assert oom == ("oom", "a Ray worker ran out of memory while embedding")
+    assert classify(rx.ObjectStoreFullError("object store full"), 3)[0] == "oom"
+    assert classify(rx.ActorDiedError(), 0) == ("died", "a Ray worker died while embedding")
+    remote = RuntimeError("Traceback (most recent call last):\nindex.errors.ModelError: cannot load the model: gone")
+    assert classify(remote, 3) == ("rag:ModelError", "cannot load the model: gone")
+    shown = on_ray("", tmp_path / "workers.log")._error(*oom)
+    assert isinstance(shown, ClusterError) and shown.fix is Fix.SMALLER_BATCHES and shown.exit_code == 9
+    assert describe(shown).endswith("run it again with a smaller --ray-batch-size, or fewer --ray-workers per machine")
