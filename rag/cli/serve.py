@@ -21,9 +21,11 @@ from rag.cli import context
 @click.option("--allow-origin", "origins", multiple=True, metavar="ORIGIN",
               help="A web origin (https://example.org) whose pages may call the API and embed the widget; repeat.")
 @click.option("--all", "all_bots", is_flag=True, help="Serve every bot (the --bot one answers requests naming none).")
+@click.option("--watch", is_flag=True,
+              help="Keep each served bot's index in step with its sources (as `rag index watch`), one line per update.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, api_key: str | None, max_concurrent: int, threads: int,
-          workers: int, origins: tuple[str, ...], all_bots: bool) -> None:
+          workers: int, origins: tuple[str, ...], all_bots: bool, watch: bool) -> None:
     """Serve a bot (--bot, default 'default'): chat page at /, API at /v1.
 
     \b
@@ -66,6 +68,12 @@ def serve(ctx: click.Context, host: str, port: int, api_key: str | None, max_con
     click.echo(f"Serving {', '.join(names)} on {where}/ (chat page) and {where}/v1 (API)"
                + (" with an API key" if api_key else "") + (f", {workers} workers" if workers > 1 else "")
                + "; Ctrl+C stops.", err=True)
+    stop_watching = None
+    if watch:  # in this process only: every worker opens a new generation at its next question
+        from rag.watch import serve_watch
+
+        served = [first if name == default else context.assistant(ctx, True, bot=name)[0] for name in names]
+        stop_watching = serve_watch(served, lambda line: click.echo(f"rag: {line}", err=True))
     # uvicorn re-raises the SIGTERM it handled once it has shut down gracefully: ignore that second one
     signal.signal(signal.SIGTERM, lambda *_: None)
     try:
@@ -73,6 +81,8 @@ def serve(ctx: click.Context, host: str, port: int, api_key: str | None, max_con
     except KeyboardInterrupt:
         pass
     finally:
+        if stop_watching is not None:
+            stop_watching()
         sock.close()
     click.echo("Stopped.", err=True)
 
