@@ -69,7 +69,11 @@ def _server(behaviour: Behaviour) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Quiet(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):  # type: ignore[no-untyped-def]
+            pass  # a client that hangs up mid-stream is what some tests do; no traceback on the shared stderr
+
+    server = Quiet(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
