@@ -16,12 +16,12 @@ page, so every place that shows a location (CLI, JSON, TUI, server) gives the qu
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import replace
 from typing import Protocol
 
 from index.ingest.sources import shown
+from index.store.manifest import sha256_file
 from index.store.meta import FileRecord, IndexMeta
 from rag.answer import Answer, Citation
 
@@ -64,17 +64,9 @@ def state_of(path: str, record: FileRecord) -> str:
     if st.st_size != record.size:
         return CHANGED
     try:
-        return CURRENT if _sha256(path) == record.sha256 else CHANGED
+        return CURRENT if sha256_file(path) == record.sha256 else CHANGED
     except OSError:
         return CURRENT
-
-
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _at_quote(answer: Answer, cit: Citation) -> Citation:

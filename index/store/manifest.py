@@ -13,7 +13,8 @@ from index.errors import IndexCorruptError
 FULL_CHECK_BYTES = 64 * 1024 * 1024  # files up to this size are checksummed on every open; larger by size
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path | str) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks (the manifest's, and a cited file's freshness check)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -23,7 +24,7 @@ def _sha256(path: Path) -> str:
 
 def write_manifest(folder: Path) -> None:
     files = sorted(p for p in folder.rglob("*") if p.is_file())
-    entries = {str(p.relative_to(folder)): {"size": p.stat().st_size, "sha256": _sha256(p)} for p in files}
+    entries = {str(p.relative_to(folder)): {"size": p.stat().st_size, "sha256": sha256_file(p)} for p in files}
     (folder / "manifest.json").write_text(json.dumps(entries, indent=1))
 
 
@@ -42,7 +43,7 @@ def verify_manifest(folder: Path) -> None:
         if size != expected["size"]:
             raise IndexCorruptError(f"index file {path} is {size} bytes, expected {expected['size']} "
                                     f"(truncated?)")
-        if size <= FULL_CHECK_BYTES and _sha256(path) != expected["sha256"]:
+        if size <= FULL_CHECK_BYTES and sha256_file(path) != expected["sha256"]:
             raise IndexCorruptError(f"index file {path} does not match its checksum (damaged)")
 
 
