@@ -137,8 +137,9 @@ class Assistant:
         return self._searcher
 
     def generation_changed_at(self) -> str:
-        """When the generation in use was built (its `built_at`), or "" before the first search."""
-        return self._searcher.generation.meta.built_at if self._searcher is not None else ""
+        """When the current generation (the one the next question opens) was built: its `built_at`, or ""
+        when there is no index. Reads one small file; opens nothing."""
+        return self.store.built_at()
 
     def warm_up(self) -> None:
         """Open the index, load the embedding model and make the engine, before the first question."""

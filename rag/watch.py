@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from index.errors import RagError
 from index.ingest.sources import SUPPORTED
@@ -142,12 +143,12 @@ def serve_watch(assistants: Iterable[Assistant], say: Callable[[str], None]) -> 
     stops them. Call it once, in the process that binds the port (not in each worker): workers, threads
     and other processes all open the new generation at their next question (`Assistant.searcher`), and
     `Assistant.generation_changed_at()` says when the one in use was built, for the page to show.
-    `say` gets one line per update, prefixed by the bot's name."""
+    `say` gets a line once each bot's folders are watched, then one per update, prefixed by the bot's name."""
     stops = []
     for serving in assistants:
         name = serving.settings.bot
         own = Assistant(serving.settings, embedder=serving.embedder, wait=True)
-        _, watcher = watch_in_thread(own, lambda event, n=name: say(f"{n}: {event.line()}"))  # type: ignore[misc]
+        _, watcher = watch_in_thread(own, partial(_say_update, say, name), on_ready=partial(_say_watching, say, name))
         stops.append(watcher.stop)
 
     def stop_all() -> None:
@@ -157,8 +158,17 @@ def serve_watch(assistants: Iterable[Assistant], say: Callable[[str], None]) -> 
     return stop_all
 
 
+def _say_update(say: Callable[[str], None], name: str, event: WatchEvent) -> None:
+    say(f"{name}: {event.line()}")
+
+
+def _say_watching(say: Callable[[str], None], name: str, folders: list[str]) -> None:
+    say(f"{name}: watching {', '.join(folders)}")
+
+
 def watch_in_thread(assistant: Assistant, on_event: Callable[[WatchEvent], None],
-                    stop: threading.Event | None = None) -> tuple[threading.Thread, Watcher]:
+                    stop: threading.Event | None = None,
+                    on_ready: Callable[[list[str]], None] | None = None) -> tuple[threading.Thread, Watcher]:
     """Run a `Watcher` in a daemon thread (for `rag serve --watch`); set `watcher.stop` to end it.
 
     The server needs nothing else: `Assistant.searcher` opens the new generation at the next question.
@@ -168,7 +178,7 @@ def watch_in_thread(assistant: Assistant, on_event: Callable[[WatchEvent], None]
 
     def run() -> None:
         try:
-            watcher.run()
+            watcher.run(on_ready)
         except RagError as exc:
             on_event(WatchEvent(0, None, 0.0, f"watching stopped: {exc}"))
 

@@ -11,6 +11,7 @@ what it records about itself `meta.py`. A legacy pickle found in an index folder
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -42,6 +43,15 @@ class IndexStore:
 
     def exists(self) -> bool:
         return self.current_folder() is not None
+
+    def built_at(self) -> str:
+        """When the current generation was built (its meta's `built_at`), read without opening or checking
+        it: cheap enough for every page view or poll. "" when there is no index or it cannot be read."""
+        try:
+            folder = self.current_folder()
+            return str(json.loads((folder / "meta.json").read_text())["built_at"]) if folder else ""
+        except (IndexCorruptError, OSError, ValueError, KeyError, TypeError):
+            return ""
 
     def open(self) -> Generation:
         folder = self.current_folder()

@@ -49,7 +49,8 @@ def authorise(request: Request) -> None:
 
 async def health(request: Request) -> Response:
     svc = service(request)
-    return JSONResponse({"status": "ok", "bots": svc.names, "warming": svc.warming()})
+    return JSONResponse({"status": "ok", "bots": svc.names, "warming": svc.warming(),
+                         "indexed_at": {name: svc.indexed_at(name) for name in svc.names}})
 
 
 async def models(request: Request) -> Response:

@@ -66,7 +66,12 @@ class Service:
         return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
     def extra(self, bot: str, answer: Answer) -> dict[str, Any]:
-        return answer_json(answer, self.roots[bot])
+        return {**answer_json(answer, self.roots[bot]), "indexed_at": self.indexed_at(bot)}
+
+    def indexed_at(self, bot: str) -> str:
+        """When the bot's current index was built (`2026-11-29T12:03:04+0000`); "" when it has none."""
+        changed_at = getattr(self.bots[bot], "generation_changed_at", None)  # a test's stand-in may lack it
+        return changed_at() if changed_at is not None else ""
 
 
 def _roots(assistant: Any) -> list[Path]:

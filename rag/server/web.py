@@ -61,7 +61,7 @@ async def bot_page(request: Request) -> Response:
     profile = service.bots[name].profile
     data = {"name": name, "description": profile.description, "welcome": profile.welcome,
             "suggested": list(profile.suggested_questions), "needsKey": bool(service.config.api_key),
-            "bots": service.names}
+            "bots": service.names, "indexedAt": service.indexed_at(name)}
     # JSON in a non-script block; "</" escaped so that no text of a profile can close the element
     blob = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
     embed = request.query_params.get("embed") == "1"

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,6 +87,54 @@ def test_workers_share_the_port_and_pick_up_a_rebuild(home: Path, tmp_path: Path
         assert rebuilt.returncode == 0, rebuilt.stderr
         assert all("2735" in a for a in answers(url)), "every worker answers from the new generation"
         assert "Stopped." in stop(proc)
+
+
+def test_serve_watch_follows_the_sources_and_says_each_update(home: Path, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "rifugio.md").write_text("# Rifugi\n\nIl rifugio Vittorio Emanuele si trova a 2732 metri.\n")
+    env = {**os.environ, "RAG_HOME": str(home)}
+    made = subprocess.run([sys.executable, "-m", "rag", "--embedder", "hash", "bot", "new", "alpi", "-s", str(docs),
+                           "-q"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    question = {"model": "alpi", "messages": [{"role": "user", "content": "A che quota si trova il rifugio?"}]}
+
+    def answer(url: str) -> str:
+        reply = httpx.post(f"{url}/v1/chat/completions", json=question, timeout=120).json()
+        return f"{reply['choices'][0]['message']['content']} {reply['indexed_at']}"
+
+    with serving(home, "--bot", "alpi", "serve", "--watch") as (proc, url, _):
+        assert proc.stderr is not None
+        lines: queue.Queue[str] = queue.Queue()  # stderr read in a thread: a missing line fails, never hangs
+        reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr or ()], daemon=True)
+        reader.start()
+
+        def wait_for(word: str) -> str:
+            seen = []
+            while True:
+                try:
+                    line = lines.get(timeout=60)
+                except queue.Empty:
+                    raise AssertionError(f"no line with {word!r} in 60 s; got {seen}") from None
+                seen.append(line)
+                if word in line:
+                    return line
+
+        assert str(docs) in wait_for("alpi: watching")
+        before = answer(url)
+        assert "2732" in before
+        (docs / "rifugio.md").write_text("# Rifugi\n\nIl rifugio Vittorio Emanuele si trova a 2735 metri.\n")
+        line = wait_for("updated")
+        assert line.startswith("rag: alpi: ") and "1 file(s)" in line and "chunks embedded" in line
+        after = answer(url)
+        assert "2735" in after and after.split()[-1] >= before.split()[-1]  # the page's "index updated" moves on
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        reader.join(timeout=30)  # to the end of its stderr
+        rest = []
+        while not lines.empty():
+            rest.append(lines.get())
+        assert "Stopped.\n" in rest and not any("Traceback" in line for line in rest)
 
 
 def test_publish_prints_every_channel(rag) -> None:  # type: ignore[no-untyped-def]

@@ -99,13 +99,9 @@ def test_the_serve_hook_updates_and_the_serving_assistant_uses_it(tmp_path: Path
     lines: queue.Queue[str] = queue.Queue()
     stop = serve_watch([serving], lines.put)
     try:
-        while True:  # the watcher is ready once a change is seen; write until one is (no fixed sleep)
-            (docs / "b.txt").write_text("La torre di Pisa pende di quasi quattro gradi.\n")
-            try:
-                line = lines.get(timeout=2)
-                break
-            except queue.Empty:
-                continue
+        assert lines.get(timeout=60) == f"default: watching {docs}"  # the watches are in place
+        (docs / "b.txt").write_text("La torre di Pisa pende di quasi quattro gradi.\n")
+        line = lines.get(timeout=60)
         assert line.startswith("default: ") and "updated: 1 file(s)" in line
         assert serving.search("torre Pisa pende", 1)[0].chunk.path.endswith("b.txt")
         assert serving.generation_changed_at() >= before and serving.searcher.generation.meta.n_files == 2

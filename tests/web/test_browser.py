@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from rag.assistant import Assistant
@@ -157,3 +159,34 @@ def test_widget_snippet_on_another_page_gets_an_answer(browser: Any, site: Runni
     page.close()
     shop.shutdown()
     shop.server_close()
+
+
+def test_page_shows_when_the_index_changed_and_says_so_when_it_does(browser: Any, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "rifugio.md").write_text("# Rifugi\n\nIl rifugio Vittorio Emanuele si trova a 2732 metri.\n")
+    assistant = Assistant(Settings.load(home=tmp_path / "home", embedder="hash"))
+    assistant.build([str(docs)])
+    first = assistant.generation_changed_at()
+    with in_thread(make_app(Service({"default": assistant}, "default"))) as running:
+        page = browser.new_page()
+        page.goto(f"{running.url}/bots/default")
+        assert page.locator("#updated").inner_text().startswith("Index updated ")
+        assert first[11:19] in page.locator("#updated").inner_text()  # today's: the clock alone, HH:MM:SS
+        assert page.locator(".msg.note").count() == 0
+
+        (docs / "rifugio.md").write_text("# Rifugi\n\nIl rifugio Vittorio Emanuele si trova a 2735 metri.\n")
+        while time.strftime("%Y-%m-%dT%H:%M:%S%z") == first:  # built_at has whole seconds: the next one
+            threading.Event().wait(0.05)
+        assistant.update()  # as a watcher or another terminal would
+        assert httpx.get(f"{running.url}/health", timeout=10).json()["indexed_at"]["default"] > first
+
+        page.fill("#question", "A che quota si trova il rifugio?")
+        page.keyboard.press("Enter")
+        answer = page.locator(".msg.bot").nth(1)
+        answer.locator(".actions").wait_for(timeout=30_000)
+        assert "2735" in answer.inner_text()
+        note = page.locator(".msg.note")
+        assert note.count() == 1 and "index was updated" in note.inner_text()
+        assert assistant.generation_changed_at()[11:19] in page.locator("#updated").inner_text()
+        page.close()

@@ -32,8 +32,9 @@
     "aria-label": "Your question", autocomplete: "off"});
   const send = el("button", {type: "submit"}, "Ask");
   const form = el("form", {class: "ask", onsubmit: (event) => { event.preventDefault(); submit(); }}, question, send);
+  const updated = el("p", {class: "updated", id: "updated"});
   const header = el("header", {class: "top"},
-    el("h1", {}, bot.name), el("p", {class: "about"}, bot.description || ""),
+    el("h1", {}, bot.name), el("p", {class: "about"}, bot.description || ""), updated,
     bot.bots.length > 1 ? el("a", {href: "/", class: "all"}, "All bots") : null,
     el("button", {type: "button", class: "icon", id: "new-chat", title: "New conversation", onclick: newChat}, "New"),
     el("button", {type: "button", class: "theme", "aria-label": "Switch light and dark", onclick: () => window.ragToggleTheme()}, "◐"));
@@ -87,6 +88,42 @@
     });
   }
 
+  // ---- when the index last changed ------------------------------------------------------------------
+  // Shown in the header; a watcher (`rag serve --watch`) or a rebuild elsewhere makes a new one, which the
+  // next question reads. Learnt from each answer and from /health every 20 s while the tab is visible;
+  // a change seen during the conversation is also said in it, before the answer that used it.
+  let indexedAt = bot.indexedAt || "";
+
+  function clock(iso) {
+    const when = new Date(iso.replace(/([+-]\d\d)(\d\d)$/, "$1:$2"));
+    if (isNaN(when)) return iso;
+    const pad = (n) => String(n).padStart(2, "0");
+    const time = `${pad(when.getHours())}:${pad(when.getMinutes())}:${pad(when.getSeconds())}`;
+    const today = new Date().toDateString() === when.toDateString();
+    return today ? time : `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())} ${time}`;
+  }
+
+  function showIndexed(iso, before) {
+    if (!iso || iso === indexedAt && updated.textContent) return;
+    const changed = Boolean(indexedAt) && iso !== indexedAt;
+    indexedAt = iso;
+    updated.textContent = `Index updated ${clock(iso)}`;
+    updated.title = `The documents were last indexed at ${iso}`;
+    if (changed) {
+      const note = el("div", {class: "msg note", role: "status"},
+        `The index was updated at ${clock(iso)}: answers from here on use the new version of the documents.`);
+      if (before && before.parentNode === log) log.insertBefore(note, before); else log.append(note);
+    }
+  }
+
+  async function poll() {
+    if (document.visibilityState !== "visible" || busy) return;
+    try {
+      const health = await (await fetch("/health")).json();
+      showIndexed((health.indexed_at || {})[bot.name], null);
+    } catch (_) { /* the server is away: the next poll or answer tells */ }
+  }
+
   // ---- asking ----------------------------------------------------------------------------------
   async function submit() {
     const text = question.value.trim();
@@ -102,6 +139,7 @@
     try {
       const final = await stream(out, bubble);
       messages.push({role: "assistant", content: final.text});
+      showIndexed(final.indexed_at, bubble.previousSibling);
       render(bubble, out, final);
     } catch (error) {
       messages.pop();
@@ -277,5 +315,7 @@
   }
 
   welcome();
+  showIndexed(indexedAt, null);
+  setInterval(poll, 20000);
   question.focus();
 })();
