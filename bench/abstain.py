@@ -1,6 +1,6 @@
 """Abstention offline: score the answers a dump (bench/abstain_dump.py) implies, for any confidence rule.
 
-    python bench/abstain.py                 # baseline and the current rule on squad_it_dev_heldout
+    python bench/abstain.py                 # the answerer's rule and the sentence-only one, squad_it_dev_heldout
     python bench/abstain.py --set en        # the English set
 
 Each dumped question holds every candidate sentence with the extractive answerer's features, so
@@ -16,11 +16,13 @@ import json
 import statistics
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from common import RESULTS
 
 from index.text.sentences import Sentence
+from rag.answerers.confidence import question_confidence
 from rag.answerers.extractive import Candidate, choose
 from rag.evaluate import normalize
 
@@ -62,6 +64,13 @@ Rule = Callable[[Row], tuple[list[Candidate], float]]
 
 
 def current_rule(r: Row) -> tuple[list[Candidate], float]:
+    """The answerer's: `choose` and `question_confidence`."""
+    cands = r["candidates"]
+    return choose(cands), question_confidence(cands, [SimpleNamespace(score=h["score"]) for h in r["hits"]])
+
+
+def sentence_rule(r: Row) -> tuple[list[Candidate], float]:
+    """The rule before the retrieval's signals joined: the best sentence's own confidence."""
     cands = r["candidates"]
     return choose(cands), max((c.confidence for c in cands), default=0.0)
 
@@ -97,16 +106,21 @@ def main() -> None:
     args = parser.parse_args()
     rows = load(args.set)
     counts = {kind: sum(r["kind"] == kind for r in rows) for kind in ("answerable", "on_topic", "off_topic")}
-    curve = sweep(rows, current_rule, [round(1.3 + 0.05 * n, 2) for n in range(12)])
-    result = {"command": f"python bench/abstain.py --set {args.set}", "questions": counts, "curve": curve}
+    thresholds = [round(1.3 + 0.05 * n, 2) for n in range(12)]
+    rules = {"answerer": current_rule, "sentence_only": sentence_rule}
+    curves = {name: sweep(rows, rule, thresholds) for name, rule in rules.items()}
+    result = {"command": f"python bench/abstain.py --set {args.set}", "questions": counts,
+              "curve": curves["answerer"], "curve_sentence_only": curves["sentence_only"]}
     (RESULTS / f"abstention_{args.set}.json").write_text(json.dumps(result, indent=2))
-    print(f"{counts}\n| threshold | answerable: fact + citation | on topic abstained | off topic abstained "
-          "| median chars |\n|---|---|---|---|---|")
-    for point in curve:
-        a = point["all"]
-        print(f"| {point['threshold']} | {a.get('answerable')}% | {a.get('on_topic')}% | {a.get('off_topic')}% "
-              f"| {a['median_chars']} |")
-
+    print(counts)
+    for name, curve in curves.items():
+        print(f"\n{name}\n| threshold | answerable: fact + citation | on topic abstained | off topic abstained "
+              "| median chars | halves (tune / check): right, on topic |\n|---|---|---|---|---|---|")
+        for point in curve:
+            a, t, c = point["all"], point.get("tune", {}), point.get("check", {})
+            print(f"| {point['threshold']} | {a.get('answerable')}% | {a.get('on_topic')}% | {a.get('off_topic')}% "
+                  f"| {a['median_chars']} | {t.get('answerable')} / {c.get('answerable')}, "
+                  f"{t.get('on_topic')} / {c.get('on_topic')} |")
 
 if __name__ == "__main__":
     main()

@@ -266,7 +266,7 @@ def same_answer_as_torch(home: Path, env: dict[str, str]) -> bool:
     proc = subprocess.run([RAG, "ask", "--json", COLD_QUESTION], capture_output=True, text=True, env=env, cwd=ROOT)
     cold = json.loads(proc.stdout)
     warm = Assistant(Settings(home=home), embedder=SentenceTransformerEmbedder(numpy_max_texts=0)).ask(COLD_QUESTION)
-    same = cold["answer"] == warm.text and abs(cold["confidence"] - warm.confidence) < 2e-4  # JSON rounds to 4
+    same = bool(cold["answer"] == warm.text and abs(cold["confidence"] - warm.confidence) < 2e-4)  # JSON rounds to 4
     print(f"cold answer same as the torch path: {same}", file=sys.stderr)
     return same
 

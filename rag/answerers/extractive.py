@@ -32,7 +32,7 @@ from index.text.language import (
 from index.text.sentences import Sentence, split_sentences
 from rag.answer import Answer, AnswerSentence, Citation
 from rag.answerers.base import Corpus, OnToken, Retrieval
-from rag.answerers.confidence import threshold
+from rag.answerers.confidence import question_confidence, threshold
 from rag.prompts import REFUSAL
 
 SIMILARITY_WEIGHT = 0.5  # one unit of cosine is worth half the question's words
@@ -263,7 +263,7 @@ class ExtractiveAnswerer:
         question, hits = retrieval.question, retrieval.hits
         cands = candidates(retrieval.focus or question, hits, retrieval.corpus, retrieval.vector, retrieval.embed)
         chosen = choose(cands)
-        conf = max((c.confidence for c in cands), default=0.0)
+        conf = question_confidence(cands, hits)
         if not chosen or conf < self.threshold:
             nearest = tuple(Citation(n, hit) for n, hit in enumerate(hits[:3], start=1))
             return Answer(question, self.no_answer, (), nearest, True, conf, retrieved=tuple(hits))
