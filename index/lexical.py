@@ -2,7 +2,8 @@
 
 Each chunk is stemmed in its own document's language at build time (see `language.terms`); the
 terms are stored with the chunk so an update rebuilds BM25 without re-reading unchanged files.
-bm25s saves plain .npy arrays and JSON; we load them with `allow_pickle=False`.
+bm25s builds and saves it as plain .npy arrays and JSON; a question reads them with NumPy alone
+(`allow_pickle=False`), without importing bm25s.
 
 Two cheaper signals than a cross-encoder help the hybrid ranking (`Searcher.search`): `FileIndex`,
 BM25 over whole files (which document is the question about), and `sentence_match`, how much of
@@ -12,72 +13,104 @@ the question one sentence of a passage holds (a question is usually answered by 
 from __future__ import annotations
 
 import bisect
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from index.errors import IndexCorruptError
 from index.text.language import UNKNOWN, detect_language, query_words, terms
 from index.text.sentences import split_sentences
 
 # Lower k1 and b than Lucene's 1.2/0.75: a repeated word counts less and long passages are penalised
 # less. On squad_it_dev recall@4 rose on both halves of the articles (bench/); applies to new builds.
 K1, B = 0.9, 0.5
+METHOD = "lucene"  # bm25s's default, named: a question sums the stored scores of its terms
+SUMMED_METHODS = ("lucene", "robertson", "atire")  # bm25s's methods whose scores are that sum alone
 FUZZY_MIN_CHARS = 5  # shorter unknown terms are left unmatched: too many words lie one edit away
 
 
 class LexicalIndex:
-    """BM25 over pre-computed term lists, one list per chunk, in chunk-id order."""
+    """BM25 over pre-computed term lists, one list per chunk, in chunk-id order.
 
-    def __init__(self, retriever, n_docs: int) -> None:  # type: ignore[no-untyped-def]
-        self._bm25 = retriever
+    bm25s builds it and writes it (`lexical/`: its CSC matrix of per-term scores as .npy, the vocabulary
+    and parameters as JSON); a question reads those files with NumPy alone and sums the columns of its
+    terms, as bm25s's `get_scores` does for the "lucene" method, so that a question never imports bm25s
+    and the SciPy it pulls in (0.3 s of a cold `rag ask`).
+    """
+
+    def __init__(self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, vocab: dict[str, int],
+                 n_docs: int) -> None:
+        self.data, self.indices, self.indptr = data, indices, indptr
         self.n_docs = n_docs
-        self._vocab: dict[str, int] = retriever.vocab_dict if retriever is not None else {}
+        self._vocab = vocab
         self._sorted_vocab: list[str] | None = None  # for `neighbour`, sorted on first use
+        self._retriever = None  # the bm25s object of a fresh build, which writes the files
+
+    @classmethod
+    def empty(cls) -> LexicalIndex:
+        return cls(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int32), {}, 0)
 
     @classmethod
     def build(cls, term_lists: Sequence[Sequence[str]]) -> LexicalIndex:
         import bm25s
 
         if not term_lists:
-            return cls(None, 0)
-        retriever = bm25s.BM25(k1=K1, b=B)
+            return cls.empty()
+        retriever = bm25s.BM25(k1=K1, b=B, method=METHOD)
         # An empty term list (a chunk of only stopwords or punctuation) still needs a row.
         retriever.index([list(terms) or [""] for terms in term_lists], show_progress=False)
-        return cls(retriever, len(term_lists))
+        scores = retriever.scores
+        built = cls(np.asarray(scores["data"]), np.asarray(scores["indices"]), np.asarray(scores["indptr"]),
+                    dict(retriever.vocab_dict), len(term_lists))
+        built._retriever = retriever
+        return built
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        if self._bm25 is not None:
-            self._bm25.save(str(folder), allow_pickle=False)
+        if self._retriever is not None:
+            self._retriever.save(str(folder), allow_pickle=False)
 
     @classmethod
     def load(cls, folder: Path, n_docs: int) -> LexicalIndex:
-        import bm25s
-
         if n_docs == 0:
-            return cls(None, 0)
-        return cls(bm25s.BM25.load(str(folder), allow_pickle=False, mmap=False), n_docs)
+            return cls.empty()
+        try:
+            params = json.loads((folder / "params.index.json").read_text())
+            data, indices, indptr = (np.load(folder / f"{name}.csc.index.npy", allow_pickle=False)
+                                     for name in ("data", "indices", "indptr"))
+            vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"the BM25 index in {folder} is unreadable ({exc}); rebuild the index") from exc
+        if params.get("method", METHOD) not in SUMMED_METHODS:  # these need a non-occurrence term: not ours
+            raise IndexCorruptError(f"{folder} holds BM25 of method {params.get('method')!r}, which rag does not "
+                                    "write; rebuild the index")
+        return cls(data, indices, indptr, vocab, int(params.get("num_docs", n_docs)))
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term (0 for an unknown one), as BM25 weighs it."""
-        if self._bm25 is None or term not in self._vocab:
+        if not self.n_docs or term not in self._vocab:
             return 0.0
         df = self._doc_freq()[self._vocab[term]]
         return float(np.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))
 
     def _doc_freq(self) -> np.ndarray:
         if not hasattr(self, "_df"):
-            indptr = np.asarray(self._bm25.scores["indptr"])
-            self._df = np.diff(indptr)  # scores are stored column-wise: one column per term
+            self._df = np.diff(self.indptr)  # scores are stored column-wise: one column per term
         return self._df
 
     def scores(self, terms: Sequence[str]) -> np.ndarray:
         """BM25 score of every document for a question's terms (`query`); all zeros when none is known."""
-        if self._bm25 is None:
+        if not self.n_docs:
             return np.zeros(0)
-        ids = [self._vocab[t] for t in terms if t in self._vocab]
-        return self._bm25.get_scores(ids) if ids else np.zeros(self.n_docs)
+        total = np.zeros(self.n_docs, dtype=self.data.dtype if len(self.data) else np.float32)
+        for term in terms:  # a term asked twice counts twice, as in bm25s
+            column = self._vocab.get(term)
+            if column is not None:
+                begin, end = self.indptr[column], self.indptr[column + 1]
+                total[self.indices[begin:end]] += self.data[begin:end]  # a column holds each document once
+        return total
 
     def query(self, text: str, langs: set[str]) -> list[str]:
         """The indexed terms a question searches for: its words' stems that the index holds, and for
@@ -105,7 +138,7 @@ class LexicalIndex:
         cut words); the nearest wins, then the most frequent. Numbers never match: 1940 is not 1941.
         On squad_it_dev, recall@4 rose from 0.899 to 0.902, on both halves of the articles (bench/).
         """
-        if len(term) < FUZZY_MIN_CHARS or any(ch.isdigit() for ch in term) or self._bm25 is None:
+        if len(term) < FUZZY_MIN_CHARS or any(ch.isdigit() for ch in term) or not self.n_docs:
             return None
         from rapidfuzz.distance import Levenshtein
 

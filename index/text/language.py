@@ -8,10 +8,32 @@ detected the same way but are never trusted alone: queries are stemmed for the c
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from functools import cache
+from types import ModuleType
 
-from bm25s import stopwords as sw
+
+def _bm25s_stopwords() -> ModuleType:
+    """bm25s's `stopwords` module (word lists, no imports of its own), read without running the package's
+    `__init__`, which imports SciPy: 0.3 s of every cold `rag ask` that a question never used."""
+    if "bm25s" in sys.modules:  # already imported (a build): the usual way
+        from bm25s import stopwords
+
+        return stopwords
+    package = importlib.util.find_spec("bm25s")  # finds it without importing it
+    if package is None or not package.submodule_search_locations:
+        raise ImportError("bm25s is not installed: pip install bm25s")
+    path = f"{next(iter(package.submodule_search_locations))}/stopwords.py"
+    spec = importlib.util.spec_from_file_location("rag_bm25s_stopwords", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+sw = _bm25s_stopwords()
 
 # ISO code -> (Snowball algorithm, stopwords)
 LANGUAGES: dict[str, tuple[str, frozenset[str]]] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from index.builder import Builder
 from index.embed import HashEmbedder
@@ -92,3 +93,34 @@ def test_the_file_index_is_saved_with_the_generation_and_scores_as_if_built_at_q
         terms = query_terms(question, {"it"})
         assert np.allclose(saved.chunk_scores(terms), rebuilt.chunk_scores(terms))
     assert saved.chunk_scores(query_terms("Coze piattaforma", {"it"})).max() == 1.0
+
+
+def test_a_saved_index_scores_as_bm25s_does_without_importing_it(tmp_path: Path) -> None:
+    """A question reads bm25s's files with NumPy (no bm25s, no SciPy at question time): same scores."""
+    import bm25s
+
+    texts = ["Il gatto nero dorme sul tetto.", "Il cane bianco abbaia al gatto.", "Treni e binari.", "",
+             "Gatto, gatto e ancora gatto nel titolo del gatto."]
+    lists = [terms(t, "it") for t in texts]
+    LexicalIndex.build(lists).save(tmp_path)
+    ours = LexicalIndex.load(tmp_path, len(lists))
+    theirs = bm25s.BM25.load(str(tmp_path), allow_pickle=False)
+    for question in (["gatt"], ["gatt", "can", "gatt"], ["tren", "nient"], []):
+        known = [theirs.vocab_dict[t] for t in question if t in theirs.vocab_dict]
+        expected = theirs.get_scores(known) if known else np.zeros(len(lists))
+        assert np.array_equal(ours.scores(question), expected), question
+    assert ours.idf("gatt") > 0 and ours.idf("nient") == 0.0
+
+
+@pytest.mark.slow  # starts a process
+def test_a_question_imports_neither_bm25s_nor_scipy(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    LexicalIndex.build([terms("Il gatto nero dorme.", "it"), terms("Treni e binari.", "it")]).save(tmp_path)
+    probe = ("import sys; from index.lexical import LexicalIndex; from pathlib import Path; "
+             f"i = LexicalIndex.load(Path({str(tmp_path)!r}), 2); assert i.scores(['gatt'])[0] > 0; "
+             "import index.text.language; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('bm25s', 'scipy')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr
