@@ -41,7 +41,8 @@ def load(name: str) -> list[Row]:
             unsourced += 1
         r["candidates"] = [Candidate(c["hit"], Sentence(c["text"], c["start"], c["start"] + len(c["text"])),
                                      c["coverage"], c["similarity"], c["type_ok"], c["passage"],
-                                     c["corpus_coverage"], c["passage_coverage"]) for c in r["cands"]]
+                                     c["corpus_coverage"], c["passage_coverage"], c.get("cross_lingual", False))
+                           for c in r["cands"]]
     return rows
 
 

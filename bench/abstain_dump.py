@@ -62,7 +62,8 @@ def dump_one(assistant: Assistant, q: dict[str, Any]) -> dict[str, Any]:
                   "lang": h.chunk.lang, "score": h.score, "start": h.chunk.start} for h in hits],
         "cands": [{"hit": c.hit_index, "text": c.sentence.text, "start": c.sentence.start,
                    "coverage": c.coverage, "similarity": c.similarity, "type_ok": c.type_ok, "passage": c.passage,
-                   "corpus_coverage": c.corpus_coverage, "passage_coverage": c.passage_coverage}
+                   "corpus_coverage": c.corpus_coverage, "passage_coverage": c.passage_coverage,
+                   "cross_lingual": c.cross_lingual}
                   for c in cands],
     }
 
