@@ -18,6 +18,7 @@ import functools
 import json
 import math
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -77,19 +78,49 @@ def _free_cores() -> int:
     return cores if busy < cores - 0.5 else 1
 
 
+_DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64}
+
+
+def load_weights(path: Path) -> dict[str, np.ndarray]:
+    """The float tensors of a safetensors file. A float32 one is mapped, not read: each tensor is a view
+    of the file in the page cache, so a cold start copies nothing (the word-piece table alone is 45 MB, of
+    which a question touches a few rows); it was 0.2-0.3 s of a cold `rag ask` as read and converted
+    copies. The format is an 8-byte header length, a JSON header of dtype, shape and offsets, then the
+    raw little-endian data. Other dtypes are converted to float32; bfloat16 goes through safetensors."""
+    import mmap
+
+    with open(path, "rb") as fh:
+        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    size = int.from_bytes(mapped[:8], "little")
+    header = json.loads(mapped[8:8 + size])
+    header.pop("__metadata__", None)
+    floats = {name: info for name, info in header.items() if info["dtype"].startswith(("F", "BF"))}
+    if any(info["dtype"] not in _DTYPES for info in floats.values()) or sys.byteorder != "little":
+        from safetensors.numpy import load_file
+
+        return {k: v.astype(np.float32) for k, v in load_file(str(path)).items() if k in floats}
+    out = {}
+    for name, info in floats.items():
+        begin, end = info["data_offsets"]
+        dtype = np.dtype(_DTYPES[info["dtype"]])
+        array = np.frombuffer(mapped, dtype=dtype, count=(end - begin) // dtype.itemsize, offset=8 + size + begin)
+        out[name] = array.reshape(info["shape"]).astype(np.float32, copy=False)
+    return out
+
+
 class NumpyBert:
     def __init__(self, folder: Path, max_tokens: int) -> None:
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         config = json.loads((folder / "config.json").read_text())
         self.heads, self.layers = config["num_attention_heads"], config["num_hidden_layers"]
         self.eps = float(config.get("layer_norm_eps", 1e-12))
-        weights = load_file(str(folder / "model.safetensors"))
+        weights = load_weights(folder / "model.safetensors")
         prefix = "bert." if "bert.embeddings.word_embeddings.weight" in weights else ""
-        self.w = {k[len(prefix):]: v.astype(np.float32) for k, v in weights.items() if k.startswith(prefix)}
+        self.w = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
         for name in [k for k, v in self.w.items() if k.startswith("encoder.") and v.ndim == 2]:
-            self.w[f"{name}.T"] = np.ascontiguousarray(self.w.pop(name).T)  # (in, out): a plain row-major product
+            # (in, out) as a transposed view of the file's (out, in): BLAS reads it as it lies, no copy
+            self.w[f"{name}.T"] = self.w.pop(name).T
         for i in range(self.layers):  # query, key and value in one product: a third of the calls for a question
             p = f"encoder.layer.{i}.attention.self"
             parts = [f"{p}.{n}" for n in ("query", "key", "value")]
