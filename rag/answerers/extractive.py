@@ -37,7 +37,7 @@ from rag.prompts import REFUSAL
 
 SIMILARITY_WEIGHT = 0.5  # one unit of cosine is worth half the question's words
 PASSAGE_WEIGHT = 0.5  # a sentence from the best retrieved passage gets this much on top
-RUNNER_UP_RATIO = 0.8  # a second sentence is added only when it ranks this close to the best (0.75 before: bench/abstain.py)
+RUNNER_UP_RATIO = 0.8  # a second sentence is added only when it ranks this close to the best (was 0.75)
 MAX_SENTENCE_CHARS = 400  # longer "sentences" are usually lists or tables; they are cut at a word
 
 
@@ -108,7 +108,7 @@ class Candidate:
         the corpus-IDF share says even less: the cosine in the multilingual space counts three times
         as much (`CROSS_SIMILARITY_WEIGHT`) and the corpus share not at all. On the 153 answerable
         English questions about Italian articles (bench/data/squad_it_dev_en.jsonl), the quoted
-        sentences hold the fact for 48% -> 59% when always answering (see BENCHMARKS.md).
+        sentences hold the fact for about 48% -> 60% when always answering (see BENCHMARKS.md).
         """
         if self.cross_lingual:
             raw = self.coverage + CROSS_SIMILARITY_WEIGHT * self.similarity
@@ -193,8 +193,9 @@ def candidates(question: str, hits: list[Hit], corpus: Corpus, question_vector: 
     best = hits[0].score or 1.0
     # Sentences are embedded best bound first, and only while one left could still be chosen or
     # set the confidence: with the cosine at its ceiling, each sentence's score and rank have an
-    # upper bound. The answer and confidence are exactly those of embedding every sentence; a
-    # one-off `rag ask` embeds about a third of them (the NumPy forward pass is most of its time).
+    # upper bound. The answer and the best sentence's confidence are exactly those of embedding every
+    # sentence (the question's lead and best cosine are over the sentences embedded); a one-off
+    # `rag ask` embeds about a third of them (the NumPy forward pass is most of its time).
     made = [Candidate(i, s, cov, _MAX_COSINE, ok, hits[i].score / best, corpus, passage_coverage[i],
                       qterms.cross_lingual) for (i, s, cov, corpus), ok in zip(pool, type_ok, strict=True)]
     order = sorted(range(len(made)), key=lambda n: -made[n].rank)
