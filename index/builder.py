@@ -102,6 +102,19 @@ class _Entry:
     vectors: np.ndarray | None  # None until embedded
 
 
+RACY_SECONDS = 2.0  # a file modified this close to the previous build is read, whatever its size and time
+
+
+def _seconds(built_at: str) -> float:
+    """`2026-11-29T12:03:04+0000` as a POSIX time; 0 (so every file is read) when it does not parse."""
+    from datetime import datetime
+
+    try:
+        return datetime.strptime(built_at, "%Y-%m-%dT%H:%M:%S%z").timestamp()
+    except ValueError:
+        return 0.0
+
+
 class Builder:
     def __init__(self, store: IndexStore, embedder: Embedder, chunking: ChunkSettings,
                  max_bytes: int = DEFAULT_MAX_BYTES, progress: ProgressFactory | None = None,
@@ -162,8 +175,17 @@ class Builder:
         old_terms: list[list[str]] | None = None  # every chunk's terms, read once if a file is reused
         advance = self.progress("reading", len(found))
         chunker = Chunker(self.chunking, self.embedder.count_tokens)
+        racy = _seconds(previous.meta.built_at) - RACY_SECONDS if previous else 0.0
         for item in found:
-            doc = load(item)
+            record = old.get(item.name)
+            if record is not None and (record.size, record.mtime) == (item.size, item.mtime) and item.mtime < racy:
+                # Same size and time as when indexed: taken as unchanged without reading it (a PDF or an
+                # office file is parsed again otherwise); the new generation needs only its record. A
+                # file changed within seconds of that build could keep its size and (coarse) time: read.
+                doc: Document | Skipped = Document(record.path, "", record.kind, record.sha256, record.size,
+                                                   record.mtime, record.lang)
+            else:
+                doc = load(item)
             advance(1)
             if isinstance(doc, Skipped):
                 skipped.append(doc)

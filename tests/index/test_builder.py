@@ -57,6 +57,37 @@ def test_update_embeds_only_the_changed_file(tmp_path: Path) -> None:
     assert (fresh_gen.vectors() == generation.vectors()).all()
 
 
+def test_update_reads_only_files_whose_size_or_time_moved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import index.builder
+
+    files = make_corpus(tmp_path / "docs")
+    for path in files:  # written a minute ago: a file changed within seconds of a build is read anyway
+        os.utime(path, (path.stat().st_atime - 60, path.stat().st_mtime - 60))
+    _builder(tmp_path / "idx", HashEmbedder()).build([str(tmp_path / "docs")])
+    read: list[str] = []
+    real_load = index.builder.load
+    monkeypatch.setattr(index.builder, "load", lambda item: read.append(item.name) or real_load(item))
+
+    report = _builder(tmp_path / "idx", HashEmbedder()).update()
+    assert read == [] and report.files_reused == 10 and report.chunks_embedded == 0
+
+    os.utime(files[1])  # touched: read, same hash, reused
+    same_size = files[2].read_text(encoding="utf-8").replace("treni", "TRENI")  # edited, same size
+    files[2].write_text(same_size, encoding="utf-8")
+    report = _builder(tmp_path / "idx", HashEmbedder()).update()
+    assert sorted(read) == sorted([str(files[1]), str(files[2])])
+    assert report.files_reused == 9 and report.chunks_embedded > 0
+    generation = IndexStore(tmp_path / "idx").open()
+    assert "TRENI" in generation.chunks(generation.chunk_ids_for(str(files[2])))[0].text
+    assert generation.file(str(files[1])).mtime == files[1].stat().st_mtime  # the new time is recorded
+
+    read.clear()
+    _builder(tmp_path / "idx", HashEmbedder()).update()
+    assert sorted(read) == sorted([str(files[1]), str(files[2])])  # too close to the last build: read again
+
+
 def test_update_drops_deleted_files(tmp_path: Path) -> None:
     files = make_corpus(tmp_path / "docs")
     _builder(tmp_path / "idx", HashEmbedder()).build([str(tmp_path / "docs")])
