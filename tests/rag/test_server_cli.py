@@ -64,7 +64,12 @@ def test_serve_warns_without_a_key_stops_on_sigterm_and_refuses_a_taken_port(hom
     assert "Stopped." in err and "Traceback" not in err
 
 
-def test_workers_share_the_port_and_pick_up_a_rebuild(home: Path, tmp_path: Path) -> None:
+QUESTION = {"model": "alpi", "messages": [{"role": "user", "content": "A che quota si trova il rifugio?"}]}
+
+
+def alpi_bot(home: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A bot `alpi` made with `rag bot new` over one Markdown file that says 2732 metres; its file and the
+    environment that reaches its home. QUESTION asks what the file says."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "rifugio.md").write_text("# Rifugi\n\nIl rifugio Vittorio Emanuele si trova a 2732 metri.\n")
@@ -72,16 +77,20 @@ def test_workers_share_the_port_and_pick_up_a_rebuild(home: Path, tmp_path: Path
     made = subprocess.run([sys.executable, "-m", "rag", "--embedder", "hash", "bot", "new", "alpi", "-s", str(docs),
                            "-q"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr
-    question = {"model": "alpi", "messages": [{"role": "user", "content": "A che quota si trova il rifugio?"}]}
+    return docs / "rifugio.md", env
+
+
+def test_workers_share_the_port_and_pick_up_a_rebuild(home: Path, tmp_path: Path) -> None:
+    note, env = alpi_bot(home, tmp_path)
 
     def answers(url: str) -> list[str]:  # a connection each: the kernel spreads them over the workers
-        return [httpx.post(f"{url}/v1/chat/completions", json=question, timeout=120)
+        return [httpx.post(f"{url}/v1/chat/completions", json=QUESTION, timeout=120)
                 .json()["choices"][0]["message"]["content"] for _ in range(6)]
 
     with serving(home, "--bot", "alpi", "serve", "--workers", "2", "--all") as (proc, url, head):
         assert "2 workers" in head and httpx.get(f"{url}/health", timeout=60).json()["bots"] == ["alpi", "default"]
         assert all("2732" in a for a in answers(url))
-        (docs / "rifugio.md").write_text("# Rifugi\n\nIl rifugio Vittorio Emanuele si trova a 2735 metri.\n")
+        note.write_text("# Rifugi\n\nIl rifugio Vittorio Emanuele si trova a 2735 metri.\n")
         rebuilt = subprocess.run([sys.executable, "-m", "rag", "--embedder", "hash", "--bot", "alpi", "index",
                                   "update"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         assert rebuilt.returncode == 0, rebuilt.stderr
@@ -90,17 +99,10 @@ def test_workers_share_the_port_and_pick_up_a_rebuild(home: Path, tmp_path: Path
 
 
 def test_serve_watch_follows_the_sources_and_says_each_update(home: Path, tmp_path: Path) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "rifugio.md").write_text("# Rifugi\n\nIl rifugio Vittorio Emanuele si trova a 2732 metri.\n")
-    env = {**os.environ, "RAG_HOME": str(home)}
-    made = subprocess.run([sys.executable, "-m", "rag", "--embedder", "hash", "bot", "new", "alpi", "-s", str(docs),
-                           "-q"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr
-    question = {"model": "alpi", "messages": [{"role": "user", "content": "A che quota si trova il rifugio?"}]}
+    note, _ = alpi_bot(home, tmp_path)
 
     def answer(url: str) -> str:
-        reply = httpx.post(f"{url}/v1/chat/completions", json=question, timeout=120).json()
+        reply = httpx.post(f"{url}/v1/chat/completions", json=QUESTION, timeout=120).json()
         return f"{reply['choices'][0]['message']['content']} {reply['indexed_at']}"
 
     with serving(home, "--bot", "alpi", "serve", "--watch") as (proc, url, _):
@@ -120,10 +122,10 @@ def test_serve_watch_follows_the_sources_and_says_each_update(home: Path, tmp_pa
                 if word in line:
                     return line
 
-        assert str(docs) in wait_for("alpi: watching")
+        assert str(note.parent) in wait_for("alpi: watching")
         before = answer(url)
         assert "2732" in before
-        (docs / "rifugio.md").write_text("# Rifugi\n\nIl rifugio Vittorio Emanuele si trova a 2735 metri.\n")
+        note.write_text("# Rifugi\n\nIl rifugio Vittorio Emanuele si trova a 2735 metri.\n")
         line = wait_for("updated")
         assert line.startswith("rag: alpi: ") and "1 file(s)" in line and "chunks embedded" in line
         after = answer(url)
