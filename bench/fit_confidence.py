@@ -30,15 +30,10 @@ FEATURES = ("sentence", "flat", "lead", "similarity")
 
 def features(r: Row) -> list[float]:
     """The four inputs of `confidence.question_confidence`, recomputed from a dumped question."""
-    cands = r["candidates"]
-    if not cands:
+    if not r["candidates"]:
         return [0.0, 1.0, 0.0, 0.0]
     hits = [SimpleNamespace(score=h["score"]) for h in r["hits"]]
-    best = max(cands, key=lambda c: c.confidence)
-    top = hits[0].score
-    flat = min(1.0, max(0.0, hits[min(confidence.FLAT_RANK, len(hits)) - 1].score / top)) if top > 0 else 1.0
-    other = max((c.confidence for c in cands if c.hit_index != best.hit_index), default=0.0)
-    return [best.confidence, flat, min(1.0, best.confidence - other), max(c.similarity for c in cands)]
+    return list(confidence.signals(r["candidates"], hits)[:4])  # type: ignore[arg-type]
 
 
 def right_at(scores: np.ndarray, on_topic: np.ndarray, answerable: np.ndarray, right: np.ndarray,

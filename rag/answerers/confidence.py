@@ -82,17 +82,24 @@ def threshold(configured: float | None) -> float:
     return DEFAULT_THRESHOLD if configured is None else configured
 
 
-def question_confidence(cands: Sequence[Candidate], hits: Sequence[Hit]) -> float:
-    """How sure we are that the best candidate answers the question: see the module's text. 0 with none."""
-    if not cands:
-        return 0.0
+def signals(cands: Sequence[Candidate], hits: Sequence[Hit]) -> tuple[float, float, float, float, bool]:
+    """What the question's confidence weighs: the best candidate's own confidence, the retrieval's flatness,
+    that candidate's lead over the best of any other passage (capped at 1), the best cosine, and whether
+    the question is in another language. `bench/fit_confidence.py` fits the weights on the same numbers."""
     best = max(cands, key=lambda c: c.confidence)
     top = hits[0].score if hits else 0.0
     flat = min(1.0, max(0.0, hits[min(FLAT_RANK, len(hits)) - 1].score / top)) if top > 0 else 1.0
     other = max((c.confidence for c in cands if c.hit_index != best.hit_index), default=0.0)
     lead = min(1.0, best.confidence - other)
-    similarity = max(c.similarity for c in cands)
-    confidence = best.confidence - FLAT_WEIGHT * flat + LEAD_WEIGHT * lead + BEST_SIMILARITY_WEIGHT * similarity
-    if best.cross_lingual:
+    return best.confidence, flat, lead, max(c.similarity for c in cands), best.cross_lingual
+
+
+def question_confidence(cands: Sequence[Candidate], hits: Sequence[Hit]) -> float:
+    """How sure we are that the best candidate answers the question: see the module's text. 0 with none."""
+    if not cands:
+        return 0.0
+    sentence, flat, lead, similarity, cross_lingual = signals(cands, hits)
+    confidence = sentence - FLAT_WEIGHT * flat + LEAD_WEIGHT * lead + BEST_SIMILARITY_WEIGHT * similarity
+    if cross_lingual:
         confidence += CROSS_SIMILARITY_WEIGHT * similarity - CROSS_OFFSET
     return float(confidence)
