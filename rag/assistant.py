@@ -167,16 +167,16 @@ class Assistant:
         """Retrieve for `searched` and answer it (the extractive answerer covering `focus` when given)."""
         began = time.perf_counter()
         searcher = self.searcher
-        embed = self.embedder.embed
-        if self._across(searched, searcher):  # the multilingual encoder re-ranks, and compares sentences
+        embed, translate = self.embedder.embed, None
+        if self._across(searched, searcher):  # the multilingual encoder re-ranks, compares sentences and words
             hits, vector = searcher.search_across(searched, self.settings.top_k, self.multilingual)
-            embed = self.multilingual.embed
+            embed = translate = self.multilingual.embed
         else:
             vector = searcher.embed_query(searched)
             hits = searcher.search(searched, self.settings.top_k, self.settings.mode,  # type: ignore[arg-type]
                                    query_vector=vector)
         retrieved = time.perf_counter()
-        answer = self.answerer.answer(Retrieval(searched, hits, vector, searcher, embed, focus), on_token)
+        answer = self.answerer.answer(Retrieval(searched, hits, vector, searcher, embed, focus, translate), on_token)
         timings = {"retrieval": retrieved - began, **answer.timings}
         timings.setdefault("answer", time.perf_counter() - retrieved)
         return replace(answer, timings=timings)

@@ -52,16 +52,18 @@ class MultilingualEmbedder:
         return len(re.findall(r"\w+|[^\w\s]", text))
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        known = {t: self._cache[t] for t in texts if t in self._cache}
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
         if todo:
             vectors = np.asarray(self._model.encode(todo), dtype=np.float32).reshape(len(todo), -1)
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            if len(self._cache) + len(todo) > CACHE_TEXTS:
+            known.update(zip(todo, vectors / np.where(norms > 0, norms, 1.0), strict=True))
+            if len(self._cache) + len(todo) > CACHE_TEXTS:  # full: start again (texts already in hand are kept)
                 self._cache.clear()
-            self._cache.update(zip(todo, vectors / np.where(norms > 0, norms, 1.0), strict=True))
+            self._cache.update((t, known[t]) for t in todo)
         if progress:
             progress(len(texts))
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([known[t] for t in texts]) if texts else np.zeros((0, self.dim), dtype=np.float32)
 
 
 def available() -> bool:

@@ -35,6 +35,7 @@ class Retrieval:
     corpus: Corpus
     embed: Embed  # the index's embedding model, for sentences and checks
     focus: str = ""  # what the answer must cover, when not the whole searched text: a follow-up's own words
+    translate: Embed | None = None  # a multilingual encoder, when the question is in another language
 
 
 class Answerer(Protocol):

@@ -31,7 +31,7 @@ from index.text.language import (
 )
 from index.text.sentences import Sentence, split_sentences
 from rag.answer import Answer, AnswerSentence, Citation
-from rag.answerers.base import Corpus, OnToken, Retrieval
+from rag.answerers.base import Corpus, Embed, OnToken, Retrieval
 from rag.answerers.confidence import question_confidence, threshold
 from rag.prompts import REFUSAL
 
@@ -45,6 +45,11 @@ PASSAGE_COVERAGE_WEIGHT = 0.5  # in the confidence only: the share of the questi
 CORPUS_WEIGHT = 0.5  # in choosing a sentence only: the share of corpus-IDF weight it holds
 CROSS_SIMILARITY_WEIGHT = 1.5  # in choosing a sentence for a question in another language: see `rank`
 TYPE_MISMATCH_PENALTY = 0.5  # a "when"/"how many" question answered by a sentence with no number or date
+# Across languages, a document's word matches a question's word at this multilingual cosine, and this much
+# above the mean cosine of the question word's nearest words in the passages (`QuestionTerms.translate`).
+TRANSLATION_MIN = 0.65
+TRANSLATION_MARGIN = 0.1
+TRANSLATION_NEIGHBOURS = 10
 
 # Questions whose answer is a date or a quantity, by their opening words (English and Italian), and
 # what such an answer must contain. "910B" or "A100" are names, not numbers: digits must stand alone.
@@ -140,6 +145,9 @@ class QuestionTerms:
         stemmers = [stem for c in sorted(langs) if (stem := stemmer(c)) is not None]
         self.words: list[tuple[set[str], float]] = []
         self.corpus_weights: list[float] = []
+        self._asked: list[str] = []  # the question's content words, as asked
+        self._weights: list[float] = []  # their weights, absent or not
+        self._corpus_stops = frozenset().union(*(stopwords(code) for code in corpus_langs))
         seen: set[str] = set()
         for word in words(question):
             if word in stops or word in seen or len(word) < 2:
@@ -147,11 +155,41 @@ class QuestionTerms:
             seen.add(word)
             stems = {word} | {s.stemWord(word) for s in stemmers}
             in_corpus = any(idf(stem) > 0 for stem in stems)
-            weight = 0.0 if self.cross_lingual and not in_corpus else informativeness(corpus.zipf(word, weigh_in))
-            self.words.append((stems, weight))
+            weight = informativeness(corpus.zipf(word, weigh_in))
+            self._asked.append(word)
+            self._weights.append(weight)
+            self.words.append((stems, 0.0 if self.cross_lingual and not in_corpus else weight))
             self.corpus_weights.append(max(idf(stem) for stem in stems))
+        self._totals()
+
+    def _totals(self) -> None:
         self.total = sum(weight for _, weight in self.words)
         self.corpus_total = sum(self.corpus_weights)
+
+    def translate(self, passages: list[str], embed: Embed) -> None:
+        """Across languages, with a multilingual encoder: each question word also matches the words of
+        `passages` the encoder puts next to it (employees -> dipendenti, price -> prezzo), and weighs
+        as much as in a question in the documents' language, found or not.
+
+        Without it, a word spelt unlike any in the documents could only be left out (weight 0), so an
+        English question matched on its names alone covered "all" of itself ("How many employees does
+        ByteDance have?" by any sentence naming ByteDance). Single words are short texts for the
+        encoder: the few hundred of five passages take a few hundredths of a second once it is loaded.
+        """
+        if not self.cross_lingual or not self._asked:
+            return
+        found = sorted({w for text in passages for w in words(text)
+                        if len(w) > 2 and w not in self._corpus_stops and not w.isdigit()})
+        if found:
+            sims = embed(self._asked) @ embed(found).T
+            # Some words sit near every other ("ceo" is 0.7 from "ecco" and "estere"): a match must also
+            # stand out from the word's own neighbourhood, the mean of its nearest (local scaling).
+            nearest = -np.sort(-sims, axis=1)[:, :TRANSLATION_NEIGHBOURS].mean(axis=1, keepdims=True)
+            near = (sims >= TRANSLATION_MIN) & (sims >= nearest + TRANSLATION_MARGIN)
+            for (stems, _), row in zip(self.words, near, strict=True):
+                stems.update(found[j] for j in np.flatnonzero(row))
+        self.words = [(stems, weight) for (stems, _), weight in zip(self.words, self._weights, strict=True)]
+        self._totals()
 
     def coverage(self, sentence_terms: set[str]) -> float:
         if not self.total:
@@ -171,9 +209,12 @@ def informativeness(zipf: float) -> float:
 
 
 def candidates(question: str, hits: list[Hit], corpus: Corpus, question_vector: np.ndarray,
-               embed) -> list[Candidate]:  # type: ignore[no-untyped-def]
-    """Every sentence of the retrieved passages, scored; a sentence shared by overlapping passages once."""
+               embed: Embed, translate: Embed | None = None) -> list[Candidate]:
+    """Every sentence of the retrieved passages, scored; a sentence shared by overlapping passages once.
+    `translate`, a multilingual encoder, matches the words of a question in another language."""
     qterms = QuestionTerms(question, corpus)
+    if translate is not None:
+        qterms.translate([hit.chunk.text for hit in hits], translate)
     seen: set[tuple[str, int]] = set()
     pool: list[tuple[int, Sentence, float, float]] = []
     passage_coverage: list[float] = []
@@ -274,7 +315,8 @@ class ExtractiveAnswerer:
 
     def answer(self, retrieval: Retrieval, on_token: OnToken | None = None) -> Answer:
         question, hits = retrieval.question, retrieval.hits
-        cands = candidates(retrieval.focus or question, hits, retrieval.corpus, retrieval.vector, retrieval.embed)
+        cands = candidates(retrieval.focus or question, hits, retrieval.corpus, retrieval.vector, retrieval.embed,
+                           retrieval.translate)
         chosen = choose(cands)
         conf = question_confidence(cands, hits)
         if not chosen or conf < self.threshold:

@@ -54,6 +54,17 @@ def test_real_answers_on_seeds(seed_assistant) -> None:  # type: ignore[no-untyp
         assert token in seed_assistant.search(token, k=1)[0].chunk.text
 
 
+def test_real_english_questions_on_seeds(seed_assistant) -> None:  # type: ignore[no-untyped-def]
+    """English questions on the Italian seed, with the real multilingual encoder (USE v3): "skills" is
+    found as "competenze"; "employees" and "users" are found nowhere, so naming ByteDance or Coze is
+    not an answer."""
+    answer = seed_assistant.ask("Does Coze require programming skills?")
+    assert not answer.abstained and "senza richiedere competenze di programmazione" in answer.text
+    assert "TikTok" in seed_assistant.ask("Which company is ByteDance the parent of?").text
+    for question in ("How many employees does ByteDance have?", "How many users does Coze have?"):
+        assert seed_assistant.ask(question).abstained, question
+
+
 def test_corpus_rare_words_choose_the_sentence_but_not_the_confidence() -> None:
     from index.lexical import LexicalIndex
     from index.text.language import terms
@@ -124,3 +135,41 @@ def test_a_heading_inside_a_passage_is_never_an_answer() -> None:
     assert not is_heading(text, text.index("In parallelo"))  # a sentence
     assert not is_heading(text, text.index("Fondazione"))  # a line inside a paragraph: a fact, not a title
     assert not is_heading(text, text.index("Intro"))  # it ends like a sentence
+
+
+def test_a_question_in_another_language_matches_its_words_translated() -> None:
+    """Across languages a question word matches the passages' words the multilingual encoder puts next to
+    it, unless they are only as near as everything else is to it (a word that sits near every word)."""
+    import numpy as np
+
+    from index.text.language import held_terms
+    from rag.answerers.extractive import QuestionTerms
+
+    class Corpus:  # Italian documents in which "bytedance" is a term
+        langs = {"it"}
+        idf = staticmethod(lambda term: 1.0 if term.startswith("byted") else 0.0)
+        zipf = staticmethod(general_zipf)
+
+    fillers = [f"parola{n}" for n in range(12)]
+    axes = {w: n for n, w in enumerate(["employees", "dipendenti", "bytedance", "ceo", *fillers])}
+    vectors = {w: np.eye(len(axes))[n] for w, n in axes.items()}
+    vectors["dipendenti"] = 0.9 * vectors["employees"] + np.sqrt(1 - 0.81) * vectors["dipendenti"]
+    for w in fillers:  # "ceo" is 0.7 from every filler, as a word that sits near all others
+        vectors[w] = 0.7 * vectors["ceo"] + np.sqrt(1 - 0.49) * vectors[w]
+
+    def embed(texts: list[str]) -> np.ndarray:  # any other word is orthogonal to all
+        return np.stack([vectors.get(t, np.zeros(len(axes))) for t in texts])
+
+    passage = "ByteDance ha 150.000 dipendenti. " + " ".join(fillers)
+    staff = held_terms("ByteDance ha 150.000 dipendenti.", "it")
+    for question, matched in (("How many employees does ByteDance have?", staff),
+                              ("Who is the CEO of ByteDance?", held_terms(" ".join(fillers), "it"))):
+        qterms = QuestionTerms(question, Corpus())
+        name_only = held_terms("ByteDance", "it")
+        assert qterms.coverage(name_only) == 1.0  # untranslated, its other words weigh nothing
+        qterms.translate([passage], embed)
+        assert 0.0 < qterms.coverage(name_only) < 1.0  # now they count, found or not
+        if "employees" in question:  # "dipendenti" is its translation
+            assert qterms.coverage(matched) > qterms.coverage(name_only)
+        else:  # a filler is as near "ceo" as every other filler: none is its translation
+            assert qterms.coverage(matched) == 0.0
