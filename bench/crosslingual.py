@@ -3,7 +3,7 @@ multilingual re-rank (index.search.Searcher.search_across), on the same index in
 
     python bench/crosslingual.py       # bench/data/squad_it_dev_en.jsonl over squad_it_dev_heldout
 
-The English questions (153 answerable, 15 on topic and 15 off topic unanswerable) are asked over the
+The English questions (153 answerable, 40 on topic and 38 off topic unanswerable) are asked over the
 Italian articles of squad_it_dev_heldout (the on-topic ones are about its missing paragraphs). For each
 setting: recall@5 (a retrieved passage of the right file holds the evidence), and at the default
 threshold the answerable questions answered with the fact and a right citation, the unanswerable

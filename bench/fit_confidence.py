@@ -44,15 +44,20 @@ def right_at(scores: np.ndarray, on_topic: np.ndarray, answerable: np.ndarray, r
 
 
 def main() -> None:
+    import argparse
+
     from sklearn.linear_model import LogisticRegression
 
-    rows = load("heldout")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", default="heldout", help="which dump: bench/results/tmp/dump-SET.jsonl")
+    args = parser.parse_args()
+    rows = load(args.set)
     x = np.array([features(r) for r in rows])
     kind = np.array([r["kind"] for r in rows])
     half = np.array([r["half"] for r in rows])
     right = np.array([r["kind"] == "answerable" and outcome(r, choose(r["candidates"]))["right"] for r in rows])
     rounded = np.array([1.0, -confidence.FLAT_WEIGHT, confidence.LEAD_WEIGHT, confidence.BEST_SIMILARITY_WEIGHT])
-    result: dict[str, object] = {"command": "python bench/fit_confidence.py", "features": FEATURES}
+    result: dict[str, object] = {"command": f"python bench/fit_confidence.py --set {args.set}", "features": FEATURES}
     for fit_on, check_on in (("tune", "check"), ("check", "tune")):
         train = (half == fit_on) & ((kind != "answerable") | right)  # wrong answers to answerable: neither
         model = LogisticRegression(C=1.0, max_iter=5000).fit(x[train], right[train])

@@ -37,8 +37,11 @@ from index.interrupt import FinishBatch
 from index.lock import WriterLock
 from index.records import BuildReport, Chunk, Document, Skipped
 from index.store import Generation, IndexMeta, IndexStore
+from index.store.writer import Tables
 from index.text.chunking import Chunker, ChunkSettings
 from index.text.language import UNKNOWN, terms
+from index.wordvectors import FOLDER as WORDS
+from index.wordvectors import Encode, WordVectors, merged, vocabulary, write_table
 
 # progress(label, total) returns a function to call with each step's size.
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -119,9 +122,10 @@ class Builder:
     def __init__(self, store: IndexStore, embedder: Embedder, chunking: ChunkSettings,
                  max_bytes: int = DEFAULT_MAX_BYTES, progress: ProgressFactory | None = None,
                  wait: bool = False, on_wait: Callable[[str], None] | None = None,
-                 on_interrupt: Callable[[str], None] | None = None) -> None:
+                 on_interrupt: Callable[[str], None] | None = None, word_encoder: Encode | None = None) -> None:
         chunking.check(embedder.max_tokens)
         self.store, self.embedder, self.chunking = store, embedder, chunking
+        self.word_encoder = word_encoder  # embeds the documents' words (index/wordvectors.py); None: no table
         self.max_bytes, self.wait, self.on_wait = max_bytes, wait, on_wait
         self.on_interrupt = on_interrupt  # told when a signal will stop the build after the batch in progress
         self.progress = progress or _no_progress
@@ -205,6 +209,7 @@ class Builder:
             raise SourceError(f"nothing to index in {' '.join(sources)}" + (f" ({reasons})" if reasons else "")
                               + "; the current index was left unchanged")
         probe = self.probe
+        fresh = [c for e in entries if e.vectors is None for c in e.chunks]  # read and split by this run
         embedded, resumed, notes = self._embed([e for e in entries if e.vectors is None], previous, probe, sources)
         chunks = [c for e in entries for c in e.chunks]
         vectors = np.concatenate([e.vectors for e in entries if e.vectors is not None and len(e.vectors)]
@@ -219,7 +224,8 @@ class Builder:
             probe=probe,
         )
         self.store.write(meta, [(e.doc, len(e.chunks)) for e in entries], chunks,
-                         [t for e in entries for t in e.terms], vectors)
+                         [t for e in entries for t in e.terms], vectors,
+                         self._word_table(chunks if previous is None else fresh, adding=previous is not None))
         remove_cache(self.store.root)  # its vectors are in the new generation now
         return BuildReport(
             files_indexed=len(entries), chunks=len(chunks), chunks_embedded=embedded, files_reused=reused,
@@ -227,6 +233,23 @@ class Builder:
             seconds=time.perf_counter() - began, skipped=tuple(skipped),
             chunks_reused=len(chunks) - embedded, chunks_resumed=resumed, notes=tuple(notes),
         )
+
+    def _word_table(self, chunks: list[Chunk], adding: bool) -> Tables | None:
+        """What writes the documents' word vectors into the new generation, reusing the previous one's.
+        A build takes the words of all `chunks`; an update (`adding`) those of the chunks it read,
+        added to the previous table's (not read again: a deleted file's words stay until a build)."""
+        encode = self.word_encoder
+        if encode is None:
+            return None
+
+        def write(folder: Path, previous: Path | None) -> None:
+            reuse = previous / WORDS if previous is not None else None
+            vocab = vocabulary((c.text, c.lang) for c in chunks)
+            if adding and reuse is not None:
+                vocab = merged(WordVectors(reuse).words(), vocab)
+            write_table(folder / WORDS, vocab, encode, reuse, lambda n: self.progress("words", n))
+
+        return write
 
     def _embed(self, entries: list[_Entry], previous: Generation | None, probe: list[float],
                sources: list[str]) -> tuple[int, int, list[str]]:

@@ -20,6 +20,7 @@ gaining on both halves of its articles: 0.902 to 0.915 on the half the weights w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
@@ -34,6 +35,8 @@ from index.records import Hit
 from index.store import Generation
 from index.text.frequency import FOLDER as FREQUENCIES
 from index.text.frequency import Frequencies
+from index.wordvectors import FOLDER as WORDS
+from index.wordvectors import WordVectors
 
 if TYPE_CHECKING:  # BM25 (bm25s, scipy) loads with the first Searcher, not with this module
     from index.lexical import FileIndex, LexicalIndex
@@ -79,6 +82,18 @@ class Searcher:
     def zipf(self, word: str, lang: str) -> float:
         """How common a word is in general in `lang` (Zipf scale), from the table stored at build time."""
         return self._frequencies.zipf(word, lang)
+
+    def word_vectors(self, words: Sequence[str]) -> np.ndarray | None:
+        """The multilingual unit vectors of `words` from the table stored at build time (a zero row for a
+        word it lacks), or None when the index has no table (`index.wordvectors`)."""
+        return self._words.vectors(words)
+
+    @cached_property
+    def _words(self) -> WordVectors:
+        try:
+            return WordVectors(self.generation.folder / WORDS)
+        except (ValueError, OSError) as exc:
+            raise IndexCorruptError(f"the word table in {self.generation.folder} cannot be read ({exc})") from exc
 
     @cached_property
     def files(self) -> FileIndex:

@@ -14,7 +14,7 @@ from functools import cached_property
 
 from index.builder import Builder, ProgressFactory, has_history, missing, recorded_sources
 from index.compat import check_chunking, chunking_of
-from index.embed import DEFAULT_MODEL, Embedder, MultilingualEmbedder, make_embedder
+from index.embed import DEFAULT_MODEL, Embedder, HashEmbedder, MultilingualEmbedder, make_embedder
 from index.embed.distributed import RayEmbedder, RayOptions, recipe
 from index.embed.multilingual import available as multilingual_available
 from index.errors import SourceError
@@ -23,6 +23,7 @@ from index.search import Searcher
 from index.store import IndexStore
 from index.text.chunking import ChunkSettings
 from index.text.language import asked_in_another_language
+from index.wordvectors import Encode
 from rag.answer import Answer
 from rag.answerers import Answerer, Retrieval, make_answerer
 from rag.answerers.generative import collect
@@ -65,7 +66,16 @@ class Assistant:
             self.embedder, recipe(self.settings.embedder, self.settings.model, cluster.gpus), cluster,
             log=self.store.root / "ray-build.log")
         return Builder(self.store, embedder, chunking, max_bytes=int(self.settings.max_file_mb * 1024 * 1024),
-                       progress=self.progress, wait=self.wait, on_wait=self.on_wait, on_interrupt=self.on_interrupt)
+                       progress=self.progress, wait=self.wait, on_wait=self.on_wait, on_interrupt=self.on_interrupt,
+                       word_encoder=self._word_encoder())
+
+    def _word_encoder(self) -> Encode | None:
+        """What embeds the documents' words at build time (index/wordvectors.py): the multilingual
+        encoder, when installed and not switched off (`multilingual = false`). The hash embedder, a
+        fast fake for tests and demos, goes without: the encoder alone takes 2 s to load."""
+        if not self.settings.multilingual or not multilingual_available() or isinstance(self.embedder, HashEmbedder):
+            return None
+        return self.multilingual.embed
 
     def _chunking(self) -> ChunkSettings:
         return ChunkSettings(self.settings.chunk_size, self.settings.chunk_overlap)

@@ -22,7 +22,7 @@ from index.errors import IndexCorruptError, IndexMissingError
 from index.records import Chunk, Document
 from index.store.generation import Generation
 from index.store.meta import SCHEMA_VERSION, FileRecord, IndexMeta
-from index.store.writer import write_generation
+from index.store.writer import Tables, write_generation
 
 
 class IndexStore:
@@ -64,14 +64,14 @@ class IndexStore:
         return Generation(folder)
 
     def write(self, meta: IndexMeta, docs: Iterable[tuple[Document, int]], chunks: Sequence[Chunk],
-              terms: Sequence[Sequence[str]], vectors: np.ndarray) -> Path:
+              terms: Sequence[Sequence[str]], vectors: np.ndarray, tables: Tables | None = None) -> Path:
         """Write a complete generation, then make it current atomically; returns its folder."""
         self.root.mkdir(parents=True, exist_ok=True)
         try:
             previous = self.current_folder()
         except IndexCorruptError:
             previous = None
-        name = write_generation(self.root, meta, list(docs), chunks, terms, vectors, previous)
+        name = write_generation(self.root, meta, list(docs), chunks, terms, vectors, previous, tables)
         self._prune(keep={name, previous.name} if previous else {name})
         return self.root / name
 

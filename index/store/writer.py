@@ -15,7 +15,7 @@ import shutil
 import sqlite3
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -28,6 +28,8 @@ from index.store.meta import IndexMeta
 from index.text.frequency import FOLDER as FREQUENCIES
 from index.text.frequency import write_tables
 
+Tables = Callable[[Path, Path | None], None]
+
 _SCHEMA = """
 CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT, size INTEGER, mtime REAL, kind TEXT, lang TEXT,
                     n_chunks INTEGER);
@@ -38,9 +40,11 @@ CREATE INDEX chunks_path ON chunks(path);
 
 
 def write_generation(root: Path, meta: IndexMeta, docs: Sequence[tuple[Document, int]], chunks: Sequence[Chunk],
-                     terms: Sequence[Sequence[str]], vectors: np.ndarray, previous: Path | None = None) -> str:
+                     terms: Sequence[Sequence[str]], vectors: np.ndarray, previous: Path | None = None,
+                     tables: Tables | None = None) -> str:
     """Write a complete generation into `root` and make it current; returns its folder's name.
-    `previous`, the generation it replaces, lends the tables that do not depend on the documents."""
+    `previous`, the generation it replaces, lends the tables that do not depend on the documents;
+    `tables` writes more files into the new generation's folder (given it and `previous`)."""
     from index.dense import build_dense, save_dense
     from index.lexical import FileIndex, LexicalIndex
 
@@ -64,6 +68,8 @@ def write_generation(root: Path, meta: IndexMeta, docs: Sequence[tuple[Document,
         FileIndex.build(terms, [file_number[c.path] for c in chunks]).save(tmp / "files")
         # What the answerer weighs question words by, so that a question never loads wordfreq.
         write_tables(tmp / FREQUENCIES, [*meta.languages, "en"], previous / FREQUENCIES if previous else None)
+        if tables is not None:
+            tables(tmp, previous)
         (tmp / "meta.json").write_text(json.dumps(asdict(meta), indent=2, ensure_ascii=False))
         write_manifest(tmp)
         fsync_tree(tmp)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,6 +23,8 @@ class Corpus(Protocol):
     def idf(self, term: str) -> float: ...
 
     def zipf(self, word: str, lang: str) -> float: ...
+
+    def word_vectors(self, words: Sequence[str]) -> np.ndarray | None: ...  # None: the index has no word table
 
 
 @dataclass(frozen=True)

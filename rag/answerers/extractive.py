@@ -15,6 +15,7 @@ answer; each carries the citation of its passage. Whether to answer at all is `c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -30,10 +31,13 @@ from index.text.language import (
     words,
 )
 from index.text.sentences import Sentence, split_sentences
+from index.wordvectors import content_words
 from rag.answer import Answer, AnswerSentence, Citation
 from rag.answerers.base import Corpus, Embed, OnToken, Retrieval
 from rag.answerers.confidence import question_confidence, threshold
 from rag.prompts import REFUSAL
+
+WordTable = Callable[[Sequence[str]], np.ndarray | None]  # words -> their vectors, None without a table
 
 SIMILARITY_WEIGHT = 0.5  # one unit of cosine is worth half the question's words
 PASSAGE_WEIGHT = 0.5  # a sentence from the best retrieved passage gets this much on top
@@ -45,11 +49,12 @@ PASSAGE_COVERAGE_WEIGHT = 0.5  # in the confidence only: the share of the questi
 CORPUS_WEIGHT = 0.5  # in choosing a sentence only: the share of corpus-IDF weight it holds
 CROSS_SIMILARITY_WEIGHT = 1.5  # in choosing a sentence for a question in another language: see `rank`
 TYPE_MISMATCH_PENALTY = 0.5  # a "when"/"how many" question answered by a sentence with no number or date
-# Across languages, a document's word matches a question's word at this multilingual cosine, and this much
-# above the mean cosine of the question word's nearest words in the passages (`QuestionTerms.translate`).
+# A passage's word matches a question's word at this multilingual cosine, and this much above the mean
+# cosine of the question word's nearest words in the passages (`QuestionTerms.expand`).
 TRANSLATION_MIN = 0.65
 TRANSLATION_MARGIN = 0.1
 TRANSLATION_NEIGHBOURS = 10
+STEM_MIN = 0.5  # two words of one stem at a lower multilingual cosine are different words
 
 # Questions whose answer is a date or a quantity, by their opening words (English and Italian), and
 # what such an answer must contain. "910B" or "A100" are names, not numbers: digits must stand alone.
@@ -59,6 +64,10 @@ _DATE_QUESTION = re.compile(r"^\s*(when|what year|in what year|in which year|qua
                             r"che anno|da quando)\b", re.I)
 _COUNT_QUESTION = re.compile(r"^\s*(how many|how much|how old|how long|quanti|quante|quanto|quanta|"
                              r"da quanto)\b", re.I)
+# A question that asks for a price or a share without opening like one ("What is the price of...", "Qual
+# è la percentuale di...") wants a number all the same. ("costa" is also a coast, "popolazione" a people.)
+_AMOUNT_WORD = re.compile(r"\b(price|prices|cost|costs|percentage|percent|prezzo|prezzi|costo|costi|costano|"
+                          r"percentuale)\b", re.I)
 _DATE = re.compile(rf"(?<![\w.])\d{{1,4}}(?![\w])|\b({_MONTHS}|secolo|century)\b", re.I)
 _COUNT = re.compile(r"(?<![\w])\d[\d.,]*(?![\w])|\b(uno|una|due|tre|quattro|cinque|sei|sette|otto|nove|dieci|"
                     r"venti|cento|mille|milioni|miliardi|one|two|three|four|five|six|seven|eight|nine|ten|"
@@ -69,7 +78,7 @@ def answer_pattern(question: str) -> re.Pattern[str] | None:
     """What a sentence must contain to answer a "when" or "how many" question; None for other questions."""
     if _DATE_QUESTION.match(question):
         return _DATE
-    if _COUNT_QUESTION.match(question):
+    if _COUNT_QUESTION.match(question) or _AMOUNT_WORD.search(question):
         return _COUNT
     return None
 
@@ -147,7 +156,6 @@ class QuestionTerms:
         self.corpus_weights: list[float] = []
         self._asked: list[str] = []  # the question's content words, as asked
         self._weights: list[float] = []  # their weights, absent or not
-        self._corpus_stops = frozenset().union(*(stopwords(code) for code in corpus_langs))
         seen: set[str] = set()
         for word in words(question):
             if word in stops or word in seen or len(word) < 2:
@@ -166,30 +174,54 @@ class QuestionTerms:
         self.total = sum(weight for _, weight in self.words)
         self.corpus_total = sum(self.corpus_weights)
 
-    def translate(self, passages: list[str], embed: Embed) -> None:
-        """Across languages, with a multilingual encoder: each question word also matches the words of
-        `passages` the encoder puts next to it (employees -> dipendenti, price -> prezzo), and weighs
-        as much as in a question in the documents' language, found or not.
+    def expand(self, passages: Sequence[tuple[str, str]], table: WordTable,
+               translate: Embed | None = None) -> None:
+        """Let each question word also match the words of `passages` ((text, language) pairs) that the
+        multilingual encoder puts next to it: "lunare" -> "luna", "iniziato" -> "cominciato", and
+        across languages "employees" -> "dipendenti", "price" -> "prezzo".
 
-        Without it, a word spelt unlike any in the documents could only be left out (weight 0), so an
-        English question matched on its names alone covered "all" of itself ("How many employees does
-        ByteDance have?" by any sentence naming ByteDance). Single words are short texts for the
-        encoder: the few hundred of five passages take a few hundredths of a second once it is loaded.
+        The passages' words come from `table`, the index's word vectors made at build time
+        (`index.wordvectors`; None when it has none, and then nothing is matched this way in the
+        documents' language). A question in another language takes its own words' vectors from
+        `translate`, the encoder itself (its words are not in the documents), and only with it do
+        those words weigh as in a question in the documents' language, found or not: without it, a
+        word spelt unlike any in the documents is left out (weight 0), and an English question
+        matched on its names alone would cover "all" of itself ("How many employees does ByteDance
+        have?" by any sentence naming ByteDance).
         """
-        if not self.cross_lingual or not self._asked:
+        if not self._asked or (self.cross_lingual and translate is None):
             return
-        found = sorted({w for text in passages for w in words(text)
-                        if len(w) > 2 and w not in self._corpus_stops and not w.isdigit()})
-        if found:
-            sims = embed(self._asked) @ embed(found).T
+        found = sorted({w for text, lang in passages for w in content_words(text, lang)})
+        theirs = table(found) if found else None
+        asked: np.ndarray | None
+        if self.cross_lingual and translate is not None:
+            asked = translate(self._asked)
+            if theirs is None and found:
+                theirs = translate(found)
+        else:
+            asked = table(self._asked)
+        if asked is not None and theirs is not None and len(found):
+            sims = asked @ theirs.T
             # Some words sit near every other ("ceo" is 0.7 from "ecco" and "estere"): a match must also
             # stand out from the word's own neighbourhood, the mean of its nearest (local scaling).
             nearest = -np.sort(-sims, axis=1)[:, :TRANSLATION_NEIGHBOURS].mean(axis=1, keepdims=True)
             near = (sims >= TRANSLATION_MIN) & (sims >= nearest + TRANSLATION_MARGIN)
-            for (stems, _), row in zip(self.words, near, strict=True):
-                stems.update(found[j] for j in np.flatnonzero(row))
-        self.words = [(stems, weight) for (stems, _), weight in zip(self.words, self._weights, strict=True)]
-        self._totals()
+            # A shared stem is a match unless the encoder puts the two words far apart: Snowball gives
+            # "dipendenti" (employees) and "dipendenza" (dependence) one stem, at a cosine of 0.48.
+            stemmers = [st for lang in sorted({lang for _, lang in passages}) if (st := stemmer(lang)) is not None]
+            stems_of = [{w} | {st.stemWord(w) for st in stemmers} for w in found]
+            known = np.linalg.norm(asked, axis=1) > 0
+            theirs_known = np.linalg.norm(theirs, axis=1) > 0
+            for i, (stems, _) in enumerate(self.words):
+                shared = [j for j, held in enumerate(stems_of) if held & stems]
+                apart = {j for j in shared if known[i] and theirs_known[j] and sims[i, j] < STEM_MIN}
+                if apart:  # match the words themselves, not the stem
+                    stems.clear()
+                    stems.update({self._asked[i]} | {found[j] for j in shared if j not in apart})
+                stems.update(found[j] for j in np.flatnonzero(near[i]))
+        if self.cross_lingual:
+            self.words = [(stems, weight) for (stems, _), weight in zip(self.words, self._weights, strict=True)]
+            self._totals()
 
     def coverage(self, sentence_terms: set[str]) -> float:
         if not self.total:
@@ -211,10 +243,9 @@ def informativeness(zipf: float) -> float:
 def candidates(question: str, hits: list[Hit], corpus: Corpus, question_vector: np.ndarray,
                embed: Embed, translate: Embed | None = None) -> list[Candidate]:
     """Every sentence of the retrieved passages, scored; a sentence shared by overlapping passages once.
-    `translate`, a multilingual encoder, matches the words of a question in another language."""
+    `translate`, the multilingual encoder, embeds the words of a question in another language."""
     qterms = QuestionTerms(question, corpus)
-    if translate is not None:
-        qterms.translate([hit.chunk.text for hit in hits], translate)
+    qterms.expand([(hit.chunk.text, hit.chunk.lang) for hit in hits], corpus.word_vectors, translate)
     seen: set[tuple[str, int]] = set()
     pool: list[tuple[int, Sentence, float, float]] = []
     passage_coverage: list[float] = []

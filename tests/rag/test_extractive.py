@@ -32,6 +32,9 @@ def test_answer_types() -> None:
     assert not answer_pattern("When was Huawei founded?").search("i chip Ascend 910B e A100")  # type: ignore[union-attr]
     assert answer_pattern("Quanti chip?").search("circa 30.000 unità")  # type: ignore[union-attr]
     assert answer_pattern("Che cos'è Coze?") is None
+    assert not answer_pattern("What is the price of the Ascend 910B?").search("i chip Ascend 910B")  # type: ignore[union-attr]
+    assert answer_pattern("Qual è il prezzo del chip?").search("costa 12.000 dollari")  # type: ignore[union-attr]
+    assert answer_pattern("Su quale costa si trova la città?") is None  # a coast, not a price
 
 
 def test_rare_words_weigh_more() -> None:
@@ -160,16 +163,47 @@ def test_a_question_in_another_language_matches_its_words_translated() -> None:
     def embed(texts: list[str]) -> np.ndarray:  # any other word is orthogonal to all
         return np.stack([vectors.get(t, np.zeros(len(axes))) for t in texts])
 
-    passage = "ByteDance ha 150.000 dipendenti. " + " ".join(fillers)
+    passage = ("ByteDance ha 150.000 dipendenti. " + " ".join(fillers), "it")
     staff = held_terms("ByteDance ha 150.000 dipendenti.", "it")
     for question, matched in (("How many employees does ByteDance have?", staff),
                               ("Who is the CEO of ByteDance?", held_terms(" ".join(fillers), "it"))):
         qterms = QuestionTerms(question, Corpus())
         name_only = held_terms("ByteDance", "it")
         assert qterms.coverage(name_only) == 1.0  # untranslated, its other words weigh nothing
-        qterms.translate([passage], embed)
+        qterms.expand([passage], lambda found: None)
+        assert qterms.coverage(name_only) == 1.0  # nor with no encoder for the question's words
+        qterms.expand([passage], lambda found: None, embed)
         assert 0.0 < qterms.coverage(name_only) < 1.0  # now they count, found or not
         if "employees" in question:  # "dipendenti" is its translation
             assert qterms.coverage(matched) > qterms.coverage(name_only)
         else:  # a filler is as near "ceo" as every other filler: none is its translation
             assert qterms.coverage(matched) == 0.0
+
+
+def test_a_question_word_matches_its_near_synonyms_through_the_word_table() -> None:
+    """In the documents' language, "iniziato" matches "cominciato" when the index's word vectors put
+    them together; with no table (an older index) only spelling and stems match."""
+    import numpy as np
+
+    from index.text.language import held_terms
+    from rag.answerers.extractive import QuestionTerms
+
+    class Corpus:
+        langs = {"it"}
+        idf = staticmethod(lambda term: 1.0)
+        zipf = staticmethod(general_zipf)
+
+    axes = ["iniziato", "cominciato", "restauro", "torre"]
+    vectors = {w: np.eye(len(axes))[n] for n, w in enumerate(axes)}
+    vectors["cominciato"] = 0.8 * vectors["iniziato"] + 0.6 * vectors["cominciato"]
+
+    def table(found):  # type: ignore[no-untyped-def]
+        return np.stack([vectors.get(w, np.zeros(len(axes))) for w in found])
+
+    passage = ("Il restauro della torre è cominciato nel 1990.", "it")
+    sentence = held_terms(passage[0], "it")
+    plain = QuestionTerms("Quando è iniziato il restauro?", Corpus())
+    plain.expand([passage], lambda found: None)
+    softened = QuestionTerms("Quando è iniziato il restauro?", Corpus())
+    softened.expand([passage], table)
+    assert plain.coverage(sentence) < softened.coverage(sentence)
