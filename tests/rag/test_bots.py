@@ -51,7 +51,8 @@ def test_bots_from_the_cli(rag, tmp_path: Path) -> None:  # type: ignore[no-unty
     assert 'rag --bot alpi ask "A che quota è il rifugio?"' in made.out
     listed = rag("bot", "list", "--json").json()
     assert {b["name"]: b["indexed"] for b in listed} == {"alpi": True, "default": False}
-    answer = rag("--embedder", "hash", "--bot", "alpi", "ask", "--json", "A che quota si trova il rifugio?")
+    answer = rag("--embedder", "hash", "--bot", "alpi", "ask", "--json",
+                 "A che quota si trova il rifugio Vittorio Emanuele?")
     assert answer.code == 0 and "2732" in answer.json()["answer"]
     assert rag("bot", "edit", "alpi", "--set", "top_k=3", "--set", "welcome=Ciao!").code == 0
     assert rag("bot", "show", "alpi", "--json").json()["top_k"] == 3
@@ -65,7 +66,7 @@ def test_bots_from_the_cli(rag, tmp_path: Path) -> None:  # type: ignore[no-unty
     imported = rag("--home", str(elsewhere), "--embedder", "hash", "bot", "import", str(export), "-q")
     assert imported.code == 0, imported.err
     again = rag("--home", str(elsewhere), "--embedder", "hash", "--bot", "alpi", "ask", "--json",
-                "A che quota si trova il rifugio?")
+                "A che quota si trova il rifugio Vittorio Emanuele?")
     assert again.code == 0 and "2732" in again.json()["answer"]
     assert str(elsewhere) in again.json()["citations"][0]["path"], "the documents travelled in the export"
     assert rag("bot", "rm", "alpi", "-y").code == 0

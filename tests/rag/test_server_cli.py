@@ -64,7 +64,8 @@ def test_serve_warns_without_a_key_stops_on_sigterm_and_refuses_a_taken_port(hom
     assert "Stopped." in err and "Traceback" not in err
 
 
-QUESTION = {"model": "alpi", "messages": [{"role": "user", "content": "A che quota si trova il rifugio?"}]}
+QUESTION = {"model": "alpi",
+            "messages": [{"role": "user", "content": "A che quota si trova il rifugio Vittorio Emanuele?"}]}
 
 
 def alpi_bot(home: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:

@@ -181,7 +181,7 @@ def test_page_shows_when_the_index_changed_and_says_so_when_it_does(browser: Any
         assistant.update()  # as a watcher or another terminal would
         assert httpx.get(f"{running.url}/health", timeout=10).json()["indexed_at"]["default"] > first
 
-        page.fill("#question", "A che quota si trova il rifugio?")
+        page.fill("#question", "A che quota si trova il rifugio Vittorio Emanuele?")
         page.keyboard.press("Enter")
         answer = page.locator(".msg.bot").nth(1)
         answer.locator(".actions").wait_for(timeout=30_000)
