@@ -79,11 +79,11 @@ def write_table(folder: Path, vocab: Sequence[str], encode: Encode, reuse: Path 
             if advance is not None:
                 advance(len(rows))
         codes = np.zeros((len(vocab), dim), dtype=np.int8)
-        for i, at in enumerate(have):
-            if at >= 0 and old is not None:
-                codes[i], scales[i] = old.codes[at], old.scales[at]
-            else:
-                codes[i], scales[i] = made[i]
+        kept = np.flatnonzero(have >= 0)
+        if len(kept) and old is not None:
+            codes[kept], scales[kept] = old.codes[have[kept]], old.scales[have[kept]]
+        for i, (code, scale) in made.items():
+            codes[i], scales[i] = code, scale
     np.save(folder / "words.npy", keys, allow_pickle=False)
     np.save(folder / "codes.npy", codes, allow_pickle=False)
     np.save(folder / "scales.npy", scales, allow_pickle=False)
