@@ -50,3 +50,11 @@ def test_a_question_in_another_language_is_reranked_by_the_multilingual_encoder(
     assert encoder.seen[0] == "How tall is the Lanterna lighthouse in Genoa?"  # the question, then sentences
     assert "Il faro di Genova si chiama Lanterna ed è alto 77 metri." in encoder.seen
     assert answer.retrieved and all(h.score <= 1.0 + 0.3 + 1e-6 for h in answer.retrieved)  # re-rank scores
+
+
+def test_the_word_table_is_made_only_with_the_encoder_switched_on_and_a_real_model(tmp_path: Path) -> None:
+    """The documents' word vectors cost the multilingual encoder's load at build time: not for the hash
+    fake (tests, demos), nor with `multilingual = false`."""
+    fake = Assistant(Settings(home=tmp_path / "a", embedder="hash"), embedder=HashEmbedder())
+    assert fake._word_encoder() is None
+    assert Assistant(Settings(home=tmp_path / "b", multilingual=False))._word_encoder() is None

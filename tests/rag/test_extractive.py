@@ -61,6 +61,7 @@ def test_real_english_questions_on_seeds(seed_assistant) -> None:  # type: ignor
     """English questions on the Italian seed, with the real multilingual encoder (USE v3): "skills" is
     found as "competenze"; "employees" and "users" are found nowhere, so naming ByteDance or Coze is
     not an answer."""
+    assert seed_assistant.searcher.word_vectors(["chip"]) is not None  # the build stored the word table
     answer = seed_assistant.ask("Does Coze require programming skills?")
     assert not answer.abstained and "senza richiedere competenze di programmazione" in answer.text
     assert "TikTok" in seed_assistant.ask("Which company is ByteDance the parent of?").text
