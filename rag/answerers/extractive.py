@@ -3,7 +3,9 @@
 Each candidate sentence is scored by two signals a reader would use:
 - coverage: the share of the question's content words the sentence contains, each word weighted
   by how informative it is in general (a rare name counts more than a common verb); a question
-  whose rare words the passages lack is the typical unanswerable one;
+  whose rare words the passages lack is the typical unanswerable one. A word is contained by its
+  spelling, its stem, or a word the multilingual encoder puts next to it (`QuestionTerms.expand`);
+  across languages, by its translation;
 - similarity: cosine between the question and the sentence in the embedding model's space, which
   catches paraphrases the words miss.
 To choose the sentence, the share of the question's words it holds is also counted with the words
