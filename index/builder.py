@@ -225,7 +225,7 @@ class Builder:
         )
         self.store.write(meta, [(e.doc, len(e.chunks)) for e in entries], chunks,
                          [t for e in entries for t in e.terms], vectors,
-                         self._word_table(chunks if previous is None else fresh, adding=previous is not None))
+                         self._word_table(chunks, fresh if previous is not None else None))
         remove_cache(self.store.root)  # its vectors are in the new generation now
         return BuildReport(
             files_indexed=len(entries), chunks=len(chunks), chunks_embedded=embedded, files_reused=reused,
@@ -234,19 +234,22 @@ class Builder:
             chunks_reused=len(chunks) - embedded, chunks_resumed=resumed, notes=tuple(notes),
         )
 
-    def _word_table(self, chunks: list[Chunk], adding: bool) -> Tables | None:
+    def _word_table(self, chunks: list[Chunk], fresh: list[Chunk] | None) -> Tables | None:
         """What writes the documents' word vectors into the new generation, reusing the previous one's.
-        A build takes the words of all `chunks`; an update (`adding`) those of the chunks it read,
-        added to the previous table's (not read again: a deleted file's words stay until a build)."""
+        A build takes the words of all `chunks`; an update those of the chunks it read (`fresh`) added
+        to the previous table's (not read again: a deleted file's words stay until a build), or all of
+        them when the previous generation has no table (made before tables, or without the encoder)."""
         encode = self.word_encoder
         if encode is None:
             return None
 
         def write(folder: Path, previous: Path | None) -> None:
             reuse = previous / WORDS if previous is not None else None
-            vocab = vocabulary((c.text, c.lang) for c in chunks)
-            if adding and reuse is not None:
-                vocab = merged(WordVectors(reuse).words(), vocab)
+            kept = WordVectors(reuse).words() if reuse is not None and fresh is not None else []
+            if kept:
+                vocab = merged(kept, vocabulary((c.text, c.lang) for c in fresh or []))
+            else:
+                vocab = vocabulary((c.text, c.lang) for c in chunks)
             write_table(folder / WORDS, vocab, encode, reuse, lambda n: self.progress("words", n))
 
         return write

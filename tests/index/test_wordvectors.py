@@ -70,3 +70,8 @@ def test_a_build_writes_the_table_and_an_update_embeds_only_the_new_words(tmp_pa
     # Without an encoder there is no table, and the searcher says so.
     Builder(IndexStore(tmp_path / "plain"), HashEmbedder(), ChunkSettings(size=40, overlap=8)).build([str(docs)])
     assert Searcher(IndexStore(tmp_path / "plain").open(), HashEmbedder()).word_vectors(["faro"]) is None
+    # An index made without a table gets the whole of one at its first update with the encoder.
+    encode.embedded.clear()
+    Builder(IndexStore(tmp_path / "plain"), HashEmbedder(), ChunkSettings(size=40, overlap=8),
+            word_encoder=encode).update()
+    assert sorted(encode.embedded) == ["chiama", "faro", "genova", "lanterna", "pende", "pisa", "torre"]
