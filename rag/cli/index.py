@@ -47,9 +47,14 @@ def index_build(ctx: click.Context, paths: tuple[str, ...], chunk_size: int | No
     interrupted build, which this resumes) recorded; the bundled seeds only for the default bot
     before it has ever had an index.
 
-    Supported: .txt .md .html .pdf. Hidden folders are skipped; unreadable, binary, empty or
-    oversized files are skipped with a reason listed at the end. The old index stays in use
-    until the new one is complete.
+    Supported: .txt .md .html .pdf .docx .pptx .xlsx .odt .epub. Hidden folders are skipped;
+    unreadable, binary, empty or oversized files are skipped with a reason listed at the end. The
+    old index stays in use until the new one is complete.
+
+    Passages are embedded by the index's model; then each distinct word once by the multilingual
+    encoder (the "words" bar), so that answers match a question's words by meaning too
+    ("iniziato" / "cominciato"). `multilingual = false` in config.toml (or RAG_MULTILINGUAL=false)
+    skips that step.
     """
     from rag.present import render
 
