@@ -43,18 +43,12 @@ def kind(q: dict[str, Any]) -> str:
 
 
 def dump_one(assistant: Assistant, q: dict[str, Any]) -> dict[str, Any]:
-    searcher = assistant.searcher
     question = q["question"]
-    embed, translate = assistant.embedder.embed, None
-    if assistant._across(question, searcher):  # another language: the multilingual re-rank, as `rag ask`
-        hits, vector = searcher.search_across(question, assistant.settings.top_k, assistant.multilingual)
-        embed = translate = assistant.multilingual.embed
-    else:
-        vector = searcher.embed_query(question)
-        hits = searcher.search(question, assistant.settings.top_k, "hybrid", query_vector=vector)
+    r = assistant.retrieve(question)  # as `rag ask`: the multilingual re-rank for another language
+    hits = r.hits
     # As in the product, sentences are embedded only while one could still win: the best sentence and
     # the confidence are exact; a sentence never embedded keeps its similarity bound (1.0).
-    cands = extractive.candidates(question, hits, searcher, vector, embed, translate)
+    cands = extractive.candidates(question, hits, r.corpus, r.vector, r.embed, r.translate)
     return {
         "id": q["id"], "kind": kind(q), "question": question, "source": q.get("source"),
         "answer_any": q.get("answer_any", []), "evidence_any": q.get("evidence_any") or q.get("answer_any", []),

@@ -173,9 +173,8 @@ class Assistant:
         """Who writes the answer, made anew for each question (cheap) so that a swapped engine is used."""
         return make_answerer(self.settings, self.profile.instructions, self.profile.no_answer, self.engine)
 
-    def _answer(self, searched: str, focus: str, on_token: Callable[[str], None] | None) -> Answer:
-        """Retrieve for `searched` and answer it (the extractive answerer covering `focus` when given)."""
-        began = time.perf_counter()
+    def retrieve(self, searched: str, focus: str = "") -> Retrieval:
+        """What an answerer gets for `searched`: its passages, its vector and the encoders to compare with."""
         searcher = self.searcher
         embed, translate = self.embedder.embed, None
         if self._across(searched, searcher):  # the multilingual encoder re-ranks, compares sentences and words
@@ -185,8 +184,14 @@ class Assistant:
             vector = searcher.embed_query(searched)
             hits = searcher.search(searched, self.settings.top_k, self.settings.mode,  # type: ignore[arg-type]
                                    query_vector=vector)
+        return Retrieval(searched, hits, vector, searcher, embed, focus, translate)
+
+    def _answer(self, searched: str, focus: str, on_token: Callable[[str], None] | None) -> Answer:
+        """Retrieve for `searched` and answer it (the extractive answerer covering `focus` when given)."""
+        began = time.perf_counter()
+        retrieval = self.retrieve(searched, focus)
         retrieved = time.perf_counter()
-        answer = self.answerer.answer(Retrieval(searched, hits, vector, searcher, embed, focus, translate), on_token)
+        answer = self.answerer.answer(retrieval, on_token)
         timings = {"retrieval": retrieved - began, **answer.timings}
         timings.setdefault("answer", time.perf_counter() - retrieved)
         return replace(answer, timings=timings)
