@@ -62,28 +62,23 @@ def write_table(folder: Path, vocab: Sequence[str], encode: Encode, reuse: Path 
     number when there are any, returns what to call with each batch's size."""
     folder.mkdir(parents=True, exist_ok=True)
     keys = np.array([w.encode("utf-8") for w in vocab], dtype=f"S{MAX_BYTES}")
-    codes = np.zeros((len(vocab), 0), dtype=np.int8)
-    scales = np.zeros(len(vocab), dtype=np.float32)
     old = WordVectors(reuse) if reuse is not None else None
     have = old.rows(keys) if old is not None else np.full(len(vocab), -1)
-    todo = np.flatnonzero(have < 0)
+    todo, kept = np.flatnonzero(have < 0), np.flatnonzero(have >= 0)
     advance = progress(len(todo)) if progress is not None and len(todo) else None
-    if len(vocab):
-        dim = old.dim if old is not None and old.dim else 0
-        made: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for start in range(0, len(todo), BATCH):
-            rows = todo[start:start + BATCH]
-            vectors = np.asarray(encode([vocab[i] for i in rows]), dtype=np.float32)
-            made.update(zip(rows.tolist(), zip(*quantize(vectors), strict=True), strict=True))
-            dim = vectors.shape[1]
-            if advance is not None:
-                advance(len(rows))
-        codes = np.zeros((len(vocab), dim), dtype=np.int8)
-        kept = np.flatnonzero(have >= 0)
-        if len(kept) and old is not None:
-            codes[kept], scales[kept] = old.codes[have[kept]], old.scales[have[kept]]
-        for i, (code, scale) in made.items():
-            codes[i], scales[i] = code, scale
+    made = []
+    for start in range(0, len(todo), BATCH):
+        rows = todo[start:start + BATCH]
+        made.append(np.asarray(encode([vocab[i] for i in rows]), dtype=np.float32))
+        if advance is not None:
+            advance(len(rows))
+    dim = made[0].shape[1] if made else old.dim if old is not None else 0
+    codes = np.zeros((len(vocab), dim), dtype=np.int8)
+    scales = np.zeros(len(vocab), dtype=np.float32)
+    if made:
+        codes[todo], scales[todo] = quantize(np.concatenate(made))
+    if len(kept) and old is not None:
+        codes[kept], scales[kept] = old.codes[have[kept]], old.scales[have[kept]]
     np.save(folder / "words.npy", keys, allow_pickle=False)
     np.save(folder / "codes.npy", codes, allow_pickle=False)
     np.save(folder / "scales.npy", scales, allow_pickle=False)
