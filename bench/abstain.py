@@ -67,7 +67,8 @@ Rule = Callable[[Row], tuple[list[Candidate], float]]
 def current_rule(r: Row) -> tuple[list[Candidate], float]:
     """The answerer's: `choose` and `question_confidence`."""
     cands = r["candidates"]
-    return choose(cands), question_confidence(cands, [SimpleNamespace(score=h["score"]) for h in r["hits"]])
+    chosen = choose(cands)
+    return chosen, question_confidence(cands, [SimpleNamespace(score=h["score"]) for h in r["hits"]], chosen)
 
 
 def sentence_rule(r: Row) -> tuple[list[Candidate], float]:

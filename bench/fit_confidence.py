@@ -33,7 +33,7 @@ def features(r: Row) -> list[float]:
     if not r["candidates"]:
         return [0.0, 1.0, 0.0, 0.0]
     hits = [SimpleNamespace(score=h["score"]) for h in r["hits"]]
-    return list(confidence.signals(r["candidates"], hits)[:4])  # type: ignore[arg-type]
+    return list(confidence.signals(r["candidates"], hits, choose(r["candidates"]))[:4])  # type: ignore[arg-type]
 
 
 def right_at(scores: np.ndarray, on_topic: np.ndarray, answerable: np.ndarray, right: np.ndarray,

@@ -7,8 +7,15 @@ score relative to the best passage's, plus half the share of the question's word
 holds (halved too on a type mismatch). Which sentence is quoted also weighs the words rare in the
 corpus (`Candidate.rank`); the confidence leaves that out, so its scale does not drift with the corpus.
 
-A question's confidence (`question_confidence`) is the best candidate's, plus three signals of how the
-retrieval went, which tell "the documents are on the subject but do not say" from "answered":
+A question's confidence (`question_confidence`) is the best quoted sentence's, plus three signals of how
+the retrieval went, which tell "the documents are on the subject but do not say" from "answered". It is
+the quoted sentence's, not the most confident candidate's: the two are nearly always one (the dev sets'
+figures are unchanged), but when they are not, a sentence that is not shown must not vouch for one that
+is ("Quanto costa un chip Ascend 910B?" on the seed quoted a sentence naming the chip with no price,
+at the confidence of another that held a number and little else of the question). And a question asking
+for a date or a quantity is never answered by quoted sentences that hold none: its confidence is 0. On
+squad_it_dev_heldout no question above the threshold was (the figures are unchanged); on the seed, the
+price of a chip was.
 - flatness: the 4th passage's retrieval score relative to the 1st. A question whose answer is in
   the documents usually has one passage that stands out; one that is only on their subject finds
   several passages about as good, each holding its names. It counts against, `FLAT_WEIGHT` a unit.
@@ -76,16 +83,21 @@ class Candidate(Protocol):
     @property
     def cross_lingual(self) -> bool: ...  # asked in another language than the documents
 
+    @property
+    def type_ok(self) -> bool: ...  # holds the date or number a "when"/"how many" question asks for
+
 
 def threshold(configured: float | None) -> float:
     return DEFAULT_THRESHOLD if configured is None else configured
 
 
-def signals(cands: Sequence[Candidate], hits: Sequence[Hit]) -> tuple[float, float, float, float, bool]:
-    """What the question's confidence weighs: the best candidate's own confidence, the retrieval's flatness,
-    that candidate's lead over the best of any other passage (capped at 1), the best cosine, and whether
-    the question is in another language. `bench/fit_confidence.py` fits the weights on the same numbers."""
-    best = max(cands, key=lambda c: c.confidence)
+def signals(cands: Sequence[Candidate], hits: Sequence[Hit],
+            quoted: Sequence[Candidate] = ()) -> tuple[float, float, float, float, bool]:
+    """What the question's confidence weighs: the best quoted sentence's own confidence (of any candidate
+    when `quoted` is empty), the retrieval's flatness, that sentence's lead over the best of any other
+    passage (capped at 1), the best cosine, and whether the question is in another language.
+    `bench/fit_confidence.py` fits the weights on the same numbers."""
+    best = max(quoted or cands, key=lambda c: c.confidence)
     top = hits[0].score if hits else 0.0
     flat = min(1.0, max(0.0, hits[min(FLAT_RANK, len(hits)) - 1].score / top)) if top > 0 else 1.0
     other = max((c.confidence for c in cands if c.hit_index != best.hit_index), default=0.0)
@@ -93,11 +105,12 @@ def signals(cands: Sequence[Candidate], hits: Sequence[Hit]) -> tuple[float, flo
     return best.confidence, flat, lead, max(c.similarity for c in cands), best.cross_lingual
 
 
-def question_confidence(cands: Sequence[Candidate], hits: Sequence[Hit]) -> float:
-    """How sure we are that the best candidate answers the question: see the module's text. 0 with none."""
-    if not cands:
-        return 0.0
-    sentence, flat, lead, similarity, cross_lingual = signals(cands, hits)
+def question_confidence(cands: Sequence[Candidate], hits: Sequence[Hit], quoted: Sequence[Candidate] = ()) -> float:
+    """How sure we are that the sentences `quoted` (`extractive.choose`) answer the question: see the
+    module's text. 0 with no candidate."""
+    if not cands or (quoted and not any(c.type_ok for c in quoted)):
+        return 0.0  # a date or a number was asked for and nothing quoted holds one
+    sentence, flat, lead, similarity, cross_lingual = signals(cands, hits, quoted)
     confidence = sentence - FLAT_WEIGHT * flat + LEAD_WEIGHT * lead + BEST_SIMILARITY_WEIGHT * similarity
     if cross_lingual:
         confidence += CROSS_SIMILARITY_WEIGHT * similarity - CROSS_OFFSET

@@ -351,7 +351,7 @@ class ExtractiveAnswerer:
         cands = candidates(retrieval.focus or question, hits, retrieval.corpus, retrieval.vector, retrieval.embed,
                            retrieval.translate)
         chosen = choose(cands)
-        conf = question_confidence(cands, hits)
+        conf = question_confidence(cands, hits, chosen)
         if not chosen or conf < self.threshold:
             nearest = tuple(Citation(n, hit) for n, hit in enumerate(hits[:3], start=1))
             return Answer(question, self.no_answer, (), nearest, True, conf, retrieved=tuple(hits))

@@ -53,6 +53,7 @@ def test_real_answers_on_seeds(seed_assistant) -> None:  # type: ignore[no-untyp
         assert sentence.text in cited.text
         assert cited.start <= sentence.char_span[0] < sentence.char_span[1] <= cited.end
     assert seed_assistant.ask("When was Huawei founded?").text == REFUSAL
+    assert seed_assistant.ask("Quanto costa un chip Ascend 910B?").abstained  # no price: the chip's name is no answer
     for token in ("910B", "Reuters"):
         assert token in seed_assistant.search(token, k=1)[0].chunk.text
 
@@ -94,6 +95,26 @@ def test_corpus_rare_words_choose_the_sentence_but_not_the_confidence() -> None:
     assert max(rocket.confidence, city.confidence) == rocket.confidence  # the corpus-independent scale
     covered = replace(city, passage_coverage=1.0)  # its passage holds the whole question
     assert covered.confidence == covered.score + 0.5 > city.confidence == city.score
+
+
+def test_the_confidence_is_the_quoted_sentences_and_a_missing_number_refuses() -> None:
+    """The question's confidence is that of the sentence quoted, not of a likelier one left unshown; and
+    a "how many" question whose quoted sentences hold no number is refused however well they match."""
+    from types import SimpleNamespace
+
+    from rag.answerers.confidence import question_confidence
+    from rag.answerers.extractive import Candidate
+
+    hits = [SimpleNamespace(score=1.0), SimpleNamespace(score=0.5)]
+    named = Candidate(0, Sentence("Il chip Ascend 910B di Huawei.", 0, 30), 0.9, 0.6)
+    number = Candidate(1, Sentence("Ne ha ordinati 100.000.", 40, 63), 0.3, 0.6, passage=0.5)
+    assert number.confidence != named.confidence
+    both = [named, number]
+    assert question_confidence(both, hits, [named]) != question_confidence(both, hits, [number])
+    assert question_confidence(both, hits) == max(question_confidence(both, hits, [c]) for c in both)
+    unnumbered = replace(named, type_ok=False)
+    assert question_confidence([unnumbered, number], hits, [unnumbered]) == 0.0
+    assert question_confidence([unnumbered, number], hits, [unnumbered, number]) > 0.0
 
 
 def test_embedding_only_sentences_that_can_win_changes_nothing(seed_assistant, monkeypatch) -> None:  # type: ignore[no-untyped-def]
