@@ -117,6 +117,28 @@ def test_the_confidence_is_the_quoted_sentences_and_a_missing_number_refuses() -
     assert question_confidence([unnumbered, number], hits, [unnumbered, number]) > 0.0
 
 
+def test_a_long_sentence_is_cut_around_the_question_words() -> None:
+    from index.lexical import LexicalIndex
+    from index.text.language import terms
+    from rag.answerers.extractive import MAX_SENTENCE_CHARS, QuestionTerms, _trim
+
+    filler = "e poi ancora una lunga digressione sul clima delle coste " * 10
+    text = filler + "i fossili di ctenofori risalgono a 515 milioni di anni fa."
+    lexical = LexicalIndex.build([terms(text, "it")])
+
+    class Corpus:
+        langs = {"it"}
+        idf = staticmethod(lexical.idf)
+        zipf = staticmethod(general_zipf)
+
+    sentence = Sentence(text, 1000, 1000 + len(text))
+    cut = _trim(sentence, QuestionTerms("Quanto sono vecchi i fossili di ctenofori?", Corpus()), "it")
+    assert len(cut.text) <= MAX_SENTENCE_CHARS and "515 milioni" in cut.text
+    assert text[cut.start - 1000:cut.end - 1000] == cut.text  # still a verbatim span of the sentence
+    short = Sentence("I fossili sono antichi.", 0, 23)
+    assert _trim(short, QuestionTerms("fossili?", Corpus()), "it") is short
+
+
 def test_embedding_only_sentences_that_can_win_changes_nothing(seed_assistant, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Sentences are embedded best bound first and only while one could still be chosen: the same
     sentences and confidence as embedding all of them, for fewer embeddings."""
