@@ -332,9 +332,10 @@ def is_heading(text: str, start: int) -> bool:
 
 def _trim(sentence: Sentence, qterms: QuestionTerms, lang: str) -> Sentence:
     """A sentence over `MAX_SENTENCE_CHARS`, cut to a stretch of that length, from a word's start to a
-    word's end, that holds most of the question's words, and of those the middle one, so the words sit
-    mid-quote: the part that answers is usually beside them, and cutting at the end lost it (a question
-    on the age of a fossil, quoted up to just before "515 milioni di anni")."""
+    word's end: its beginning when that holds as much of the question's words as any stretch (the
+    answer often opens the sentence), else the middle one of the stretches that hold most, so the words
+    sit mid-quote. Cutting at the end alone lost the answer beside words further on (a question on the
+    age of a fossil, quoted up to just before "515 milioni di anni")."""
     text = sentence.text
     if len(text) <= MAX_SENTENCE_CHARS:
         return sentence
@@ -349,7 +350,7 @@ def _trim(sentence: Sentence, qterms: QuestionTerms, lang: str) -> Sentence:
             break
     most = max(held for held, _, _ in windows)
     best = [(start, end) for held, start, end in windows if held == most]
-    best_start, best_end = best[len(best) // 2]
+    best_start, best_end = best[0] if best[0][0] == windows[0][1] else best[len(best) // 2]
     piece = text[best_start:best_end].rstrip()
     return Sentence(piece, sentence.start + best_start, sentence.start + best_start + len(piece))
 
