@@ -136,8 +136,8 @@ def test_a_long_sentence_is_cut_around_the_question_words() -> None:
     assert len(cut.text) <= MAX_SENTENCE_CHARS and "515 milioni" in cut.text
     assert text[cut.start - 1000:cut.end - 1000] == cut.text  # still a verbatim span of the sentence
     opening = "La società Scripps è il maggiore operatore di fossili di ctenofori, " + filler
-    first = _trim(Sentence(opening, 0, len(opening)), QuestionTerms("Chi è il maggiore operatore di fossili di ctenofori?",
-                                                                     Corpus()), "it")
+    asked = QuestionTerms("Chi è il maggiore operatore di fossili di ctenofori?", Corpus())
+    first = _trim(Sentence(opening, 0, len(opening)), asked, "it")
     assert first.start == 0 and first.text.startswith("La società Scripps")  # its beginning holds them all
     short = Sentence("I fossili sono antichi.", 0, 23)
     assert _trim(short, QuestionTerms("fossili?", Corpus()), "it") is short
