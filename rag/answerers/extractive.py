@@ -71,15 +71,25 @@ _COUNT_QUESTION = re.compile(r"^\s*(how many|how much|how old|how long|quanti|qu
 _AMOUNT_WORD = re.compile(r"\b(price|prices|cost|costs|percentage|percent|prezzo|prezzi|costo|costi|costano|"
                           r"percentuale)\b", re.I)
 _DATE = re.compile(rf"(?<![\w.])\d{{1,4}}(?![\w])|\b({_MONTHS}|secolo|century)\b", re.I)
-_COUNT = re.compile(r"(?<![\w])\d[\d.,]*(?![\w])|\b(uno|una|due|tre|quattro|cinque|sei|sette|otto|nove|dieci|"
-                    r"venti|cento|mille|milioni|miliardi|one|two|three|four|five|six|seven|eight|nine|ten|"
-                    r"twenty|hundred|thousand|million|billion)\b", re.I)
+# "uno"/"una" are not counted: they are Italian's articles far more often than numbers, and any sentence
+# with "una piattaforma" answered "Quanti utenti ha Coze?".
+_COUNT = re.compile(r"(?<![\w])\d[\d.,]*(?![\w])|\b(due|tre|quattro|cinque|sei|sette|otto|nove|dieci|venti|cento|"
+                    r"mille|mila|milione|milioni|miliardo|miliardi|migliaia|centinaia|decine|dozzina|dozzine|metà|"
+                    r"one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|hundreds|thousand|thousands|"
+                    r"million|millions|billion|billions|dozen|dozens|half)\b", re.I)
+# "How long" is answered by a span of time as well as by a number ("diversi anni", "for decades").
+_DURATION_QUESTION = re.compile(r"^\s*(how long|quanto tempo|per quanto tempo|da quanto|quanto dur)", re.I)
+_DURATION = re.compile(_COUNT.pattern + r"|\b(anni|anno|mesi|mese|settimane|settimana|giorni|giorno|ore|minuti|"
+                       r"secoli|secolo|decenni|decennio|years|year|months|month|weeks|week|days|day|hours|hour|"
+                       r"minutes|centuries|century|decades|decade)\b", re.I)
 
 
 def answer_pattern(question: str) -> re.Pattern[str] | None:
     """What a sentence must contain to answer a "when" or "how many" question; None for other questions."""
     if _DATE_QUESTION.match(question):
         return _DATE
+    if _DURATION_QUESTION.match(question):
+        return _DURATION
     if _COUNT_QUESTION.match(question) or _AMOUNT_WORD.search(question):
         return _COUNT
     return None

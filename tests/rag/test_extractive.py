@@ -35,6 +35,10 @@ def test_answer_types() -> None:
     assert not answer_pattern("What is the price of the Ascend 910B?").search("i chip Ascend 910B")  # type: ignore[union-attr]
     assert answer_pattern("Qual è il prezzo del chip?").search("costa 12.000 dollari")  # type: ignore[union-attr]
     assert answer_pattern("Su quale costa si trova la città?") is None  # a coast, not a price
+    assert not answer_pattern("Quanti utenti ha Coze?").search("Coze, una piattaforma per tutti")  # type: ignore[union-attr]
+    assert answer_pattern("Quanti anni fa?").search("circa un miliardo di anni fa")  # type: ignore[union-attr]
+    assert answer_pattern("Quanto tempo ci vuole?").search("ci vogliono diversi anni")  # type: ignore[union-attr]
+    assert not answer_pattern("Quanti chip?").search("ci vogliono diversi anni")  # type: ignore[union-attr]
 
 
 def test_rare_words_weigh_more() -> None:
