@@ -71,9 +71,11 @@ _COUNT_QUESTION = re.compile(r"^\s*(how many|how much|how old|how long|quanti|qu
 _AMOUNT_WORD = re.compile(r"\b(price|prices|cost|costs|percentage|percent|prezzo|prezzi|costo|costi|costano|"
                           r"percentuale)\b", re.I)
 _DATE = re.compile(rf"(?<![\w.])\d{{1,4}}(?![\w])|\b({_MONTHS}|secolo|century)\b", re.I)
-# "uno"/"una" are not counted: they are Italian's articles far more often than numbers, and any sentence
-# with "una piattaforma" answered "Quanti utenti ha Coze?".
-_COUNT = re.compile(r"(?<![\w])\d[\d.,]*(?![\w])|\b(due|tre|quattro|cinque|sei|sette|otto|nove|dieci|venti|cento|"
+# "un"/"uno"/"una" count only before a unit ("un giorno", "una volta"): they are Italian's articles far more
+# often than numbers, and any sentence with "una piattaforma" answered "Quanti utenti ha Coze?".
+_COUNT = re.compile(r"(?<![\w])\d[\d.,]*(?![\w])|\b(un|uno|una)\s+(giorno|settimana|mese|anno|secolo|decennio|ora|"
+                    r"minuto|volta|paio|centinaio|migliaio|milione|miliardo|dozzina)\b|"
+                    r"\b(due|tre|quattro|cinque|sei|sette|otto|nove|dieci|venti|cento|"
                     r"mille|mila|milione|milioni|miliardo|miliardi|migliaia|centinaia|decine|dozzina|dozzine|metà|"
                     r"one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|hundreds|thousand|thousands|"
                     r"million|millions|billion|billions|dozen|dozens|half)\b", re.I)

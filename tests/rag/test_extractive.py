@@ -37,6 +37,7 @@ def test_answer_types() -> None:
     assert answer_pattern("Su quale costa si trova la città?") is None  # a coast, not a price
     assert not answer_pattern("Quanti utenti ha Coze?").search("Coze, una piattaforma per tutti")  # type: ignore[union-attr]
     assert answer_pattern("Quanti anni fa?").search("circa un miliardo di anni fa")  # type: ignore[union-attr]
+    assert answer_pattern("Quanti giorni dopo?").search("Un giorno dopo il volo")  # type: ignore[union-attr]
     assert answer_pattern("Quanto tempo ci vuole?").search("ci vogliono diversi anni")  # type: ignore[union-attr]
     assert not answer_pattern("Quanti chip?").search("ci vogliono diversi anni")  # type: ignore[union-attr]
 
