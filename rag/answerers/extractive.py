@@ -86,8 +86,23 @@ _DURATION = re.compile(_COUNT.pattern + r"|\b(anni|anno|mesi|mese|settimane|sett
                        r"minutes|centuries|century|decades|decade)\b", re.I)
 
 
+# A question of two parts ("Quante unità ha ordinato ByteDance e con chi rivaleggia Coze?"): "e"/"and" and
+# a question word within the next two words start the second part.
+_SECOND_PART = re.compile(r"[\s,]+(?:e|ed|and)\s+(?=(?:\w+\s+){0,2}?(?:chi|cosa|come|dove|quando|quale|quali|"
+                          r"perché|quanto|quanti|quante|quanta|who|what|which|where|when|why|how)\b)", re.I)
+
+
 def answer_pattern(question: str) -> re.Pattern[str] | None:
-    """What a sentence must contain to answer a "when" or "how many" question; None for other questions."""
+    """What a sentence must contain to answer a "when" or "how many" question; None for other questions,
+    and for a question of two parts that do not ask for the same ("how many... and with whom...?")."""
+    parts = _SECOND_PART.split(question)
+    if len(parts) > 1:
+        patterns = {_part_pattern(part) for part in parts}
+        return patterns.pop() if len(patterns) == 1 else None
+    return _part_pattern(question)
+
+
+def _part_pattern(question: str) -> re.Pattern[str] | None:
     if _DATE_QUESTION.match(question):
         return _DATE
     if _DURATION_QUESTION.match(question):

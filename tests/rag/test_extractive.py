@@ -40,6 +40,9 @@ def test_answer_types() -> None:
     assert answer_pattern("Quanti giorni dopo?").search("Un giorno dopo il volo")  # type: ignore[union-attr]
     assert answer_pattern("Quanto tempo ci vuole?").search("ci vogliono diversi anni")  # type: ignore[union-attr]
     assert not answer_pattern("Quanti chip?").search("ci vogliono diversi anni")  # type: ignore[union-attr]
+    # two parts asking for different things: neither part's type is required of every sentence
+    assert answer_pattern("Quante unità ha ordinato ByteDance e con chi rivaleggia Coze?") is None
+    assert answer_pattern("Quanti chip e quanti server ha ordinato?") is not None
 
 
 def test_rare_words_weigh_more() -> None:

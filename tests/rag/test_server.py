@@ -64,11 +64,15 @@ def test_answers_streamed_and_not_are_the_same_text(server: Running) -> None:
     assert citation["quote"] and citation["lines"][0] >= 1 and citation["n"] == 1
     assert reply.usage.prompt_tokens > 5 and reply.usage.completion_tokens > 20
     assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
+    # A question of two parts is answered by two sentences, which stream one by one.
+    two_part = "Quante unità di chip ha ordinato ByteDance e con chi rivaleggia Coze?"
+    reply = ask(server, two_part)
+    text = reply.choices[0].message.content
     chunks = list(client(server).chat.completions.create(
-        model="default", stream=True, messages=[{"role": "user", "content": [{"type": "text", "text": QUESTION}]}]))
+        model="default", stream=True, messages=[{"role": "user", "content": [{"type": "text", "text": two_part}]}]))
     pieces = [c.choices[0].delta.content for c in chunks if c.choices[0].delta.content]
     assert len(pieces) >= 2, "an extractive answer streams sentence by sentence"
-    assert "".join(pieces) == text
+    assert "".join(pieces) == text and "100.000" in text and "OpenAI" in text
     assert chunks[-1].choices[0].finish_reason == "stop" and chunks[-1].model_extra["citations"] == \
         reply.model_extra["citations"]
 
