@@ -64,8 +64,7 @@ _MONTHS = ("gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|
            "january|february|march|april|may|june|july|august|september|october|november|december")
 _DATE_QUESTION = re.compile(r"^\s*(when|what year|in what year|in which year|quando|in che anno|in quale anno|"
                             r"che anno|da quando)\b", re.I)
-_COUNT_QUESTION = re.compile(r"^\s*(how many|how much|how old|how long|quanti|quante|quanto|quanta|"
-                             r"da quanto)\b", re.I)
+_COUNT_QUESTION = re.compile(r"^\s*(how many|how much|how old|quanti|quante|quanto|quanta)\b", re.I)
 # A question that asks for a price or a share without opening like one ("What is the price of...", "Qual
 # è la percentuale di...") wants a number all the same. ("costa" is also a coast, "popolazione" a people.)
 _AMOUNT_WORD = re.compile(r"\b(price|prices|cost|costs|percentage|percent|prezzo|prezzi|costo|costi|costano|"
@@ -74,7 +73,7 @@ _DATE = re.compile(rf"(?<![\w.])\d{{1,4}}(?![\w])|\b({_MONTHS}|secolo|century)\b
 # "un"/"uno"/"una" count only before a unit ("un giorno", "una volta"): they are Italian's articles far more
 # often than numbers, and any sentence with "una piattaforma" answered "Quanti utenti ha Coze?".
 _COUNT = re.compile(r"(?<![\w])\d[\d.,]*(?![\w])|\b(un|uno|una)\s+(giorno|settimana|mese|anno|secolo|decennio|ora|"
-                    r"minuto|volta|paio|centinaio|migliaio|milione|miliardo|dozzina)\b|"
+                    r"minuto|volta|paio|centinaio|migliaio)\b|"
                     r"\b(due|tre|quattro|cinque|sei|sette|otto|nove|dieci|venti|cento|"
                     r"mille|mila|milione|milioni|miliardo|miliardi|migliaia|centinaia|decine|dozzina|dozzine|metà|"
                     r"one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|hundreds|thousand|thousands|"
